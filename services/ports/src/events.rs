@@ -1,0 +1,41 @@
+use async_trait::async_trait;
+use booking_domain::BookingRef;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::StoreError;
+
+/// A fact the guest must hear about. Written by the store in the same atomic write as the state change it
+/// describes (transactional outbox), so an event exists if and only if the change happened. In AWS the table's
+/// stream carries it to the `notify` function; locally the dev stack polls [`OutboxFeed`].
+///
+/// Wire format (part of the API boundary, see ARCHITECTURE.md): JSON with `id`, `kind`, `reference`,
+/// `occurred_at`, and for cancellations `reason`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingEvent {
+    /// `<reference>#v<version>`: deterministic, so a retried transition cannot mint a second event.
+    pub id: String,
+    pub reference: BookingRef,
+    pub kind: EventKind,
+    pub occurred_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    BookingConfirmed,
+    BookingCancelled { reason: String },
+}
+
+impl BookingEvent {
+    pub fn new(reference: &BookingRef, version: u64, kind: EventKind, occurred_at: DateTime<Utc>) -> Self {
+        BookingEvent { id: format!("{reference}#v{version}"), reference: reference.clone(), kind, occurred_at }
+    }
+}
+
+/// How the local stack reads the outbox. The DynamoDB adapter does not need it: streams do this job in AWS.
+#[async_trait]
+pub trait OutboxFeed: Send + Sync {
+    async fn pending_events(&self, limit: usize) -> Result<Vec<BookingEvent>, StoreError>;
+    async fn mark_dispatched(&self, event_id: &str) -> Result<(), StoreError>;
+}

@@ -1,0 +1,20 @@
+//! The ports: what the booking use cases need from the outside world, as traits.
+//!
+//! Each trait has an embedded adapter (local mode) and an AWS/Stripe adapter. They are object-safe
+//! (`async_trait`) so a Lambda or the local stack picks adapters at start-up from configuration and the handlers
+//! take `Arc<dyn Port>` without generics leaking everywhere. The contract every `BookingStore` must honour is
+//! written once, in `booking-store-contract`.
+
+mod clock;
+mod events;
+mod identity;
+mod notifier;
+mod payment;
+mod store;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use events::{BookingEvent, EventKind, OutboxFeed};
+pub use identity::{Claims, IdentityError, TokenVerifier};
+pub use notifier::{Channel, Notifier, NotifyError, OutboundMessage};
+pub use payment::{CreateIntent, PaymentError, PaymentGateway, PaymentIntent, PaymentStatus, Refund};
+pub use store::{BookingStore, IdempotencyBegin, StoreError, Transition};

@@ -1,0 +1,79 @@
+use async_trait::async_trait;
+use booking_domain::{Booking, BookingRef, GuestId, InventoryEffect, NightCount, RoomTypeId};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+use crate::BookingEvent;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A night had no room left; nothing was written.
+    #[error("sold out on {night}")]
+    SoldOut { night: NaiveDate },
+    /// The booking changed since it was read (or the key exists already); nothing was written. Re-read and retry.
+    #[error("conflicting concurrent change")]
+    Conflict,
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored data unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// One atomic change of a booking: replace `previous` (checked by its version) with `next`, apply `effect` to
+/// the room counters of every night, append `event` to the outbox. All of it or none of it.
+#[derive(Debug, Clone, Copy)]
+pub struct Transition<'a> {
+    pub previous: &'a Booking,
+    pub next: &'a Booking,
+    pub effect: InventoryEffect,
+    /// Rooms of this type the hotel has; a `Take` may not push a night above it.
+    pub capacity: u32,
+    pub event: Option<&'a BookingEvent>,
+}
+
+/// What a caller learns when it claims an idempotency key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IdempotencyBegin {
+    /// The key is new (or its lease ran out): the caller owns it and must complete or abandon it.
+    Started,
+    /// Someone else is working on it right now.
+    InProgress,
+    /// Already done: here is the recorded result.
+    Completed(serde_json::Value),
+    /// The key was used with a different request body.
+    PayloadMismatch,
+}
+
+/// Bookings, holds, room counters and idempotency records.
+///
+/// Contract (tested for every adapter by `booking-store-contract`):
+/// - `place_hold` takes `rooms` on every night of the stay or on none, and never lets a night exceed capacity,
+///   under any concurrency;
+/// - `transition` is all-or-nothing and refuses a stale `previous` with `Conflict`;
+/// - counters never drift: taken == sum of rooms of Held/Confirmed bookings, per night.
+#[async_trait]
+pub trait BookingStore: Send + Sync {
+    async fn night_counts(&self, room_type: &RoomTypeId, nights: &[NaiveDate], capacity: u32) -> Result<Vec<NightCount>, StoreError>;
+
+    /// Writes a new Held booking and takes its rooms. `Conflict` if the reference exists.
+    async fn place_hold(&self, booking: &Booking, capacity: u32) -> Result<(), StoreError>;
+
+    async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError>;
+
+    async fn get_booking(&self, reference: &BookingRef) -> Result<Option<Booking>, StoreError>;
+
+    /// The guest's bookings, by check-in date.
+    async fn bookings_for_guest(&self, guest: &GuestId) -> Result<Vec<Booking>, StoreError>;
+
+    /// Held bookings whose hold ran out at `now`, oldest first.
+    async fn expired_holds(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError>;
+
+    /// Claims `key` for a request whose body hashes to `payload_hash`. A claim left in progress longer than
+    /// `lease` (a crashed caller) can be taken over.
+    async fn begin_idempotent(&self, key: &str, payload_hash: &str, now: DateTime<Utc>, lease: Duration) -> Result<IdempotencyBegin, StoreError>;
+
+    /// Records the result for `key`; later claims get `Completed(result)` until `now + ttl`.
+    async fn complete_idempotent(&self, key: &str, result: &serde_json::Value, now: DateTime<Utc>, ttl: Duration) -> Result<(), StoreError>;
+
+    /// Gives up a claim so a retry can start afresh (the request failed without side effects).
+    async fn abandon_idempotent(&self, key: &str) -> Result<(), StoreError>;
+}
