@@ -1,1 +1,304 @@
+//! The contract every [`BookingStore`] adapter must honour, written once and run against each adapter.
+//!
+//! Usage from an adapter's tests:
+//! ```text
+//! booking_store_contract::run_all(|| async { Arc::new(MyStore::fresh().await) as Arc<dyn BookingStore> }).await;
+//! ```
+//! Each case gets a fresh store from the factory. A failing case panics with its name, which is what a test
+//! support crate is for, hence the relaxed lints below.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::future::Future;
+use std::sync::Arc;
+
+use booking_domain::{
+    Action, Booking, BookingRef, ContactPreference, DEMO_CATALOG_JSON, GuestContact, GuestId, Hotel, InventoryEffect, NewBooking,
+    RoomTypeId, StayDates, StayRequest, quote,
+};
+use booking_ports::{BookingEvent, BookingStore, EventKind, IdempotencyBegin, StoreError, Transition};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+pub type StoreRef = Arc<dyn BookingStore>;
+
+/// Runs every case against fresh stores from `make`.
+pub async fn run_all<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = StoreRef>,
+{
+    macro_rules! case {
+        ($name:ident) => {{
+            eprintln!("store contract: {}", stringify!($name));
+            $name(make().await).await;
+        }};
+    }
+    case!(hold_takes_every_night_or_none);
+    case!(hold_never_exceeds_capacity_for_multi_room);
+    case!(concurrent_holds_for_the_last_room_admit_exactly_one);
+    case!(duplicate_reference_is_a_conflict);
+    case!(confirm_keeps_rooms_and_stale_writes_conflict);
+    case!(release_and_expire_give_rooms_back);
+    case!(reinstate_takes_rooms_again_or_refuses_when_sold_out);
+    case!(transition_appends_nothing_on_failure);
+    case!(guest_index_lists_only_own_bookings_by_check_in);
+    case!(expired_holds_are_found_by_expiry);
+    case!(idempotency_records_follow_their_lifecycle);
+    case!(counters_match_bookings_after_a_sequence);
+}
+
+pub fn hotel() -> Hotel {
+    Hotel::from_json(DEMO_CATALOG_JSON).unwrap()
+}
+
+pub fn t0() -> DateTime<Utc> {
+    "2030-01-01T10:00:00Z".parse().unwrap()
+}
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+/// A held booking of `rooms` rooms of `room` from `ci` to `co`, for `guest`, reference from `n`.
+pub fn held(n: u64, guest: &str, room: &str, ci: &str, co: &str, rooms: u8) -> Booking {
+    let h = hotel();
+    let request = StayRequest { room_type: RoomTypeId::parse(room).unwrap(), stay: StayDates::new(d(ci), d(co)).unwrap(), guests: rooms, rooms };
+    let q = quote(&h, &request, t0().date_naive()).unwrap();
+    Booking::hold(NewBooking {
+        reference: BookingRef::from_entropy(n),
+        guest: GuestId::new(guest).unwrap(),
+        contact: GuestContact::new("Test Guest", "guest@example.com", None, ContactPreference::Email).unwrap(),
+        quote: q,
+        now: t0(),
+        hold_minutes: 15,
+    })
+}
+
+fn capacity(room: &str) -> u32 {
+    hotel().room_type(&RoomTypeId::parse(room).unwrap()).unwrap().inventory
+}
+
+async fn taken(store: &StoreRef, room: &str, nights: &[&str]) -> Vec<u32> {
+    let nights: Vec<NaiveDate> = nights.iter().map(|n| d(n)).collect();
+    let counts = store.night_counts(&RoomTypeId::parse(room).unwrap(), &nights, capacity(room)).await.unwrap();
+    counts.into_iter().map(|c| c.taken).collect()
+}
+
+async fn apply(store: &StoreRef, booking: &Booking, action: Action) -> Result<Booking, StoreError> {
+    let (next, effect) = booking.apply(action, t0()).unwrap();
+    let room = booking.quote().request.room_type.as_str().to_owned();
+    store.transition(Transition { previous: booking, next: &next, effect, capacity: capacity(&room), event: None }).await?;
+    Ok(next)
+}
+
+async fn hold_takes_every_night_or_none(store: StoreRef) {
+    // deluxe-king has 6 rooms. Fill 2030-02-02 completely, then ask for 02-01..02-04.
+    let blocker = held(1, "g1", "deluxe-king", "2030-02-02", "2030-02-03", 5);
+    store.place_hold(&blocker, 6).await.unwrap();
+    let one_more = held(2, "g1", "deluxe-king", "2030-02-02", "2030-02-03", 1);
+    store.place_hold(&one_more, 6).await.unwrap();
+    let wide = held(3, "g2", "deluxe-king", "2030-02-01", "2030-02-04", 1);
+    assert_eq!(store.place_hold(&wide, 6).await, Err(StoreError::SoldOut { night: d("2030-02-02") }));
+    assert_eq!(taken(&store, "deluxe-king", &["2030-02-01", "2030-02-02", "2030-02-03"]).await, [0, 6, 0]);
+    assert_eq!(store.get_booking(wide.reference()).await.unwrap(), None, "a refused hold leaves no booking");
+    let ok = held(4, "g2", "deluxe-king", "2030-02-03", "2030-02-05", 2);
+    store.place_hold(&ok, 6).await.unwrap();
+    assert_eq!(taken(&store, "deluxe-king", &["2030-02-02", "2030-02-03", "2030-02-04", "2030-02-05"]).await, [6, 2, 2, 0]);
+    assert_eq!(store.get_booking(ok.reference()).await.unwrap().as_ref(), Some(&ok));
+}
+
+async fn hold_never_exceeds_capacity_for_multi_room(store: StoreRef) {
+    let a = held(10, "g1", "family-suite", "2030-03-01", "2030-03-03", 2);
+    store.place_hold(&a, 3).await.unwrap();
+    let b = held(11, "g2", "family-suite", "2030-03-02", "2030-03-04", 2);
+    assert_eq!(store.place_hold(&b, 3).await, Err(StoreError::SoldOut { night: d("2030-03-02") }));
+    let c = held(12, "g2", "family-suite", "2030-03-02", "2030-03-04", 1);
+    store.place_hold(&c, 3).await.unwrap();
+    assert_eq!(taken(&store, "family-suite", &["2030-03-01", "2030-03-02", "2030-03-03"]).await, [2, 3, 1]);
+}
+
+async fn concurrent_holds_for_the_last_room_admit_exactly_one(store: StoreRef) {
+    // garden-single: one room. 24 guests race for the same nights, all at once.
+    let attempts: Vec<Booking> = (0..24).map(|i| held(100 + i, &format!("racer{i}"), "garden-single", "2030-04-10", "2030-04-12", 1)).collect();
+    let mut tasks = Vec::new();
+    for booking in attempts.clone() {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move { store.place_hold(&booking, 1).await }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => won += 1,
+            Err(StoreError::SoldOut { .. }) | Err(StoreError::Conflict) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(won, 1, "exactly one hold wins the last room");
+    assert_eq!(taken(&store, "garden-single", &["2030-04-10", "2030-04-11"]).await, [1, 1]);
+    let mut stored = 0;
+    for b in &attempts {
+        if store.get_booking(b.reference()).await.unwrap().is_some() {
+            stored += 1;
+        }
+    }
+    assert_eq!(stored, 1);
+}
+
+async fn duplicate_reference_is_a_conflict(store: StoreRef) {
+    let a = held(20, "g1", "classic-double", "2030-05-01", "2030-05-02", 1);
+    store.place_hold(&a, 10).await.unwrap();
+    let again = held(20, "g2", "classic-double", "2030-05-03", "2030-05-04", 1);
+    assert_eq!(store.place_hold(&again, 10).await, Err(StoreError::Conflict));
+    assert_eq!(taken(&store, "classic-double", &["2030-05-01", "2030-05-03"]).await, [1, 0]);
+    assert_eq!(store.get_booking(a.reference()).await.unwrap().unwrap().guest().as_str(), "g1");
+}
+
+async fn confirm_keeps_rooms_and_stale_writes_conflict(store: StoreRef) {
+    let a = held(30, "g1", "classic-double", "2030-06-01", "2030-06-03", 2);
+    store.place_hold(&a, 10).await.unwrap();
+    let confirmed = apply(&store, &a, Action::Confirm).await.unwrap();
+    assert_eq!(taken(&store, "classic-double", &["2030-06-01", "2030-06-02"]).await, [2, 2]);
+    assert_eq!(store.get_booking(a.reference()).await.unwrap().unwrap().state(), confirmed.state());
+    // A second writer still holding the old version loses, and changes nothing.
+    assert_eq!(apply(&store, &a, Action::Release).await, Err(StoreError::Conflict));
+    assert_eq!(taken(&store, "classic-double", &["2030-06-01", "2030-06-02"]).await, [2, 2]);
+    assert_eq!(store.get_booking(a.reference()).await.unwrap().unwrap(), confirmed);
+}
+
+async fn release_and_expire_give_rooms_back(store: StoreRef) {
+    let a = held(40, "g1", "deluxe-king", "2030-07-01", "2030-07-03", 2);
+    let b = held(41, "g2", "deluxe-king", "2030-07-02", "2030-07-04", 3);
+    store.place_hold(&a, 6).await.unwrap();
+    store.place_hold(&b, 6).await.unwrap();
+    assert_eq!(taken(&store, "deluxe-king", &["2030-07-01", "2030-07-02", "2030-07-03"]).await, [2, 5, 3]);
+    apply(&store, &a, Action::Release).await.unwrap();
+    apply(&store, &b, Action::Expire).await.unwrap();
+    assert_eq!(taken(&store, "deluxe-king", &["2030-07-01", "2030-07-02", "2030-07-03"]).await, [0, 0, 0]);
+}
+
+async fn reinstate_takes_rooms_again_or_refuses_when_sold_out(store: StoreRef) {
+    let late = held(50, "g1", "garden-single", "2030-08-01", "2030-08-02", 1);
+    store.place_hold(&late, 1).await.unwrap();
+    let expired = apply(&store, &late, Action::Expire).await.unwrap();
+    assert_eq!(taken(&store, "garden-single", &["2030-08-01"]).await, [0]);
+    let reinstated = apply(&store, &expired, Action::Reinstate).await.unwrap();
+    assert_eq!(taken(&store, "garden-single", &["2030-08-01"]).await, [1]);
+    assert_eq!(reinstated.state(), booking_domain::BookingState::Confirmed);
+
+    let other = held(51, "g2", "garden-single", "2030-08-05", "2030-08-06", 1);
+    store.place_hold(&other, 1).await.unwrap();
+    let expired_other = apply(&store, &other, Action::Expire).await.unwrap();
+    let thief = held(52, "g3", "garden-single", "2030-08-05", "2030-08-06", 1);
+    store.place_hold(&thief, 1).await.unwrap();
+    assert_eq!(apply(&store, &expired_other, Action::Reinstate).await, Err(StoreError::SoldOut { night: d("2030-08-05") }));
+    assert_eq!(store.get_booking(other.reference()).await.unwrap().unwrap(), expired_other, "refused reinstate writes nothing");
+    assert_eq!(taken(&store, "garden-single", &["2030-08-05"]).await, [1]);
+}
+
+async fn transition_appends_nothing_on_failure(store: StoreRef) {
+    let a = held(60, "g1", "classic-double", "2030-09-01", "2030-09-02", 1);
+    store.place_hold(&a, 10).await.unwrap();
+    let (next, effect) = a.apply(Action::Confirm, t0()).unwrap();
+    let event = BookingEvent::new(a.reference(), next.version(), EventKind::BookingConfirmed, t0());
+    store.transition(Transition { previous: &a, next: &next, effect, capacity: 10, event: Some(&event) }).await.unwrap();
+    // Replaying the same transition (a retried webhook) is refused: the event cannot be written twice.
+    let replay = store.transition(Transition { previous: &a, next: &next, effect, capacity: 10, event: Some(&event) }).await;
+    assert_eq!(replay, Err(StoreError::Conflict));
+    assert_eq!(effect, InventoryEffect::None);
+}
+
+async fn guest_index_lists_only_own_bookings_by_check_in(store: StoreRef) {
+    let later = held(70, "alice", "classic-double", "2030-10-20", "2030-10-21", 1);
+    let sooner = held(71, "alice", "deluxe-king", "2030-10-05", "2030-10-07", 1);
+    let bobs = held(72, "bob", "classic-double", "2030-10-10", "2030-10-11", 1);
+    let prefix_trap = held(73, "alice2", "classic-double", "2030-10-01", "2030-10-02", 1);
+    for b in [&later, &sooner, &bobs, &prefix_trap] {
+        store.place_hold(b, capacity(b.quote().request.room_type.as_str())).await.unwrap();
+    }
+    let confirmed = apply(&store, &sooner, Action::Confirm).await.unwrap();
+    let alice: Vec<_> = store.bookings_for_guest(&GuestId::new("alice").unwrap()).await.unwrap();
+    assert_eq!(alice, vec![confirmed, later]);
+    assert!(store.bookings_for_guest(&GuestId::new("carol").unwrap()).await.unwrap().is_empty());
+}
+
+async fn expired_holds_are_found_by_expiry(store: StoreRef) {
+    let a = held(80, "g1", "classic-double", "2030-11-01", "2030-11-02", 1);
+    store.place_hold(&a, 10).await.unwrap();
+    let b = held(81, "g1", "classic-double", "2030-11-03", "2030-11-04", 1);
+    store.place_hold(&b, 10).await.unwrap();
+    apply(&store, &b, Action::Confirm).await.unwrap();
+    assert!(store.expired_holds(t0() + Duration::minutes(14), 10).await.unwrap().is_empty());
+    let due = store.expired_holds(t0() + Duration::minutes(15), 10).await.unwrap();
+    assert_eq!(due, vec![a.clone()], "only the still-held booking is due");
+    apply(&store, &a, Action::Expire).await.unwrap();
+    assert!(store.expired_holds(t0() + Duration::hours(1), 10).await.unwrap().is_empty());
+}
+
+async fn idempotency_records_follow_their_lifecycle(store: StoreRef) {
+    let lease = Duration::seconds(30);
+    let ttl = Duration::hours(24);
+    let now = t0();
+    assert_eq!(store.begin_idempotent("k1", "h1", now, lease).await.unwrap(), IdempotencyBegin::Started);
+    assert_eq!(store.begin_idempotent("k1", "h1", now, lease).await.unwrap(), IdempotencyBegin::InProgress);
+    assert_eq!(store.begin_idempotent("k1", "other", now, lease).await.unwrap(), IdempotencyBegin::PayloadMismatch);
+    let result = serde_json::json!({"reference": "HB-0000-0001"});
+    store.complete_idempotent("k1", &result, now, ttl).await.unwrap();
+    assert_eq!(store.begin_idempotent("k1", "h1", now, lease).await.unwrap(), IdempotencyBegin::Completed(result.clone()));
+    assert_eq!(store.begin_idempotent("k1", "h2", now, lease).await.unwrap(), IdempotencyBegin::PayloadMismatch);
+    // After the TTL the key is free again.
+    assert_eq!(store.begin_idempotent("k1", "h2", now + ttl + Duration::seconds(1), lease).await.unwrap(), IdempotencyBegin::Started);
+    // A crashed claimant's lease runs out and the key can be taken over; an abandoned key is free at once.
+    assert_eq!(store.begin_idempotent("k2", "h", now, lease).await.unwrap(), IdempotencyBegin::Started);
+    assert_eq!(store.begin_idempotent("k2", "h", now + lease + Duration::seconds(1), lease).await.unwrap(), IdempotencyBegin::Started);
+    store.abandon_idempotent("k2").await.unwrap();
+    assert_eq!(store.begin_idempotent("k2", "h", now, lease).await.unwrap(), IdempotencyBegin::Started);
+    // Concurrent claims: exactly one caller owns the key.
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move { store.begin_idempotent("k3", "h", now, lease).await.unwrap() }));
+    }
+    let mut started = 0;
+    for t in tasks {
+        if t.await.unwrap() == IdempotencyBegin::Started {
+            started += 1;
+        }
+    }
+    assert_eq!(started, 1);
+}
+
+async fn counters_match_bookings_after_a_sequence(store: StoreRef) {
+    let nights = ["2030-12-01", "2030-12-02", "2030-12-03"];
+    let mut live = Vec::new();
+    for i in 0..8u64 {
+        let ci = if i % 2 == 0 { "2030-12-01" } else { "2030-12-02" };
+        let b = held(200 + i, "g", "classic-double", ci, "2030-12-04", 1 + (i % 3) as u8);
+        if store.place_hold(&b, 10).await.is_ok() {
+            live.push(b);
+        }
+    }
+    let mut finals = Vec::new();
+    for (i, b) in live.into_iter().enumerate() {
+        let next = match i % 4 {
+            0 => apply(&store, &b, Action::Confirm).await.unwrap(),
+            1 => apply(&store, &b, Action::Release).await.unwrap(),
+            2 => {
+                let c = apply(&store, &b, Action::Confirm).await.unwrap();
+                apply(&store, &c, Action::Refund).await.unwrap()
+            }
+            _ => b,
+        };
+        finals.push(next);
+    }
+    let expected: Vec<u32> = nights
+        .iter()
+        .map(|n| {
+            finals
+                .iter()
+                .filter(|b| b.state().occupies_rooms() && b.quote().request.stay.each_night().any(|x| x == d(n)))
+                .map(|b| u32::from(b.rooms()))
+                .sum()
+        })
+        .collect();
+    assert_eq!(taken(&store, "classic-double", &nights).await, expected);
+    assert!(expected.iter().all(|t| *t <= 10));
+}

@@ -1,0 +1,361 @@
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use booking_domain::{Booking, BookingRef, BookingState, GuestId, InventoryEffect, NightCount, RoomTypeId};
+use booking_ports::{BookingEvent, BookingStore, IdempotencyBegin, OutboxFeed, StoreError, Transition};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction};
+use serde::{Deserialize, Serialize};
+
+/// reference -> Booking (JSON)
+const BOOKINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("bookings");
+/// "<room type>|<YYYY-MM-DD>" -> rooms taken that night
+const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("night_counters");
+/// "<guest>|<check-in>|<reference>" -> () : the guest's bookings by check-in date
+const BY_GUEST: TableDefinition<&str, ()> = TableDefinition::new("bookings_by_guest");
+/// "<hold expiry, ms, zero-padded>|<reference>" -> () : only Held bookings
+const HOLDS_BY_EXPIRY: TableDefinition<&str, ()> = TableDefinition::new("holds_by_expiry");
+/// key -> IdempotencyRecord (JSON)
+const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency");
+/// sequence -> BookingEvent (JSON); deleted once dispatched
+const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+
+#[derive(Debug, Serialize, Deserialize)]
+struct IdempotencyRecord {
+    payload_hash: String,
+    /// None while in progress.
+    result: Option<serde_json::Value>,
+    /// In progress: when the lease ends. Completed: when the record expires.
+    until: DateTime<Utc>,
+}
+
+/// The booking store on redb. Cheap to clone; all clones share one database file.
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    db: Arc<Database>,
+}
+
+impl std::fmt::Debug for EmbeddedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedStore").finish_non_exhaustive()
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn counter_key(room_type: &RoomTypeId, night: NaiveDate) -> String {
+    format!("{room_type}|{night}")
+}
+
+fn guest_key(b: &Booking) -> String {
+    format!("{}|{}|{}", b.guest().as_str(), b.quote().request.stay.check_in(), b.reference())
+}
+
+fn expiry_key(b: &Booking) -> String {
+    format!("{:020}|{}", b.hold_expires_at().timestamp_millis().max(0), b.reference())
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(corrupt)
+}
+
+fn from_json<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(corrupt)
+}
+
+impl EmbeddedStore {
+    /// Opens (or creates) the database file at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = Database::create(path).map_err(unavailable)?;
+        let txn = db.begin_write().map_err(unavailable)?;
+        {
+            // Create every table up front so readers never see "table does not exist".
+            txn.open_table(BOOKINGS).map_err(unavailable)?;
+            txn.open_table(COUNTERS).map_err(unavailable)?;
+            txn.open_table(BY_GUEST).map_err(unavailable)?;
+            txn.open_table(HOLDS_BY_EXPIRY).map_err(unavailable)?;
+            txn.open_table(IDEMPOTENCY).map_err(unavailable)?;
+            txn.open_table(OUTBOX).map_err(unavailable)?;
+        }
+        txn.commit().map_err(unavailable)?;
+        Ok(EmbeddedStore { db: Arc::new(db) })
+    }
+
+    /// Runs a blocking closure on the blocking pool: redb is synchronous and commits fsync.
+    async fn blocking<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
+    {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || f(&db)).await.map_err(unavailable)?
+    }
+
+    /// Runs `f` in one write transaction, committed only if `f` succeeds: an error drops (aborts) it.
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.blocking(move |db| {
+            let txn = db.begin_write().map_err(unavailable)?;
+            let out = f(&txn)?;
+            txn.commit().map_err(unavailable)?;
+            Ok(out)
+        })
+        .await
+    }
+}
+
+/// Adds `rooms` to every night, refusing (before any write is kept) if one would exceed `capacity`.
+fn take_nights(counters: &mut Table<&str, u64>, booking: &Booking, capacity: u32) -> Result<(), StoreError> {
+    let request = &booking.quote().request;
+    let rooms = u64::from(request.rooms);
+    for night in request.stay.each_night() {
+        let key = counter_key(&request.room_type, night);
+        let taken = counters.get(key.as_str()).map_err(unavailable)?.map(|v| v.value()).unwrap_or(0);
+        if taken + rooms > u64::from(capacity) {
+            return Err(StoreError::SoldOut { night });
+        }
+        counters.insert(key.as_str(), taken + rooms).map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+fn release_nights(counters: &mut Table<&str, u64>, booking: &Booking) -> Result<(), StoreError> {
+    let request = &booking.quote().request;
+    let rooms = u64::from(request.rooms);
+    for night in request.stay.each_night() {
+        let key = counter_key(&request.room_type, night);
+        let taken = counters.get(key.as_str()).map_err(unavailable)?.map(|v| v.value()).unwrap_or(0);
+        let left = taken.checked_sub(rooms).ok_or_else(|| corrupt(format!("counter underflow on {key}")))?;
+        counters.insert(key.as_str(), left).map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+fn append_event(txn: &WriteTransaction, event: &BookingEvent) -> Result<(), StoreError> {
+    let mut outbox = txn.open_table(OUTBOX).map_err(unavailable)?;
+    let next = outbox.last().map_err(unavailable)?.map(|(k, _)| k.value() + 1).unwrap_or(1);
+    outbox.insert(next, to_json(event)?.as_slice()).map_err(unavailable)?;
+    Ok(())
+}
+
+#[async_trait]
+impl BookingStore for EmbeddedStore {
+    async fn night_counts(&self, room_type: &RoomTypeId, nights: &[NaiveDate], capacity: u32) -> Result<Vec<NightCount>, StoreError> {
+        let room_type = room_type.clone();
+        let nights = nights.to_vec();
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let counters = txn.open_table(COUNTERS).map_err(unavailable)?;
+            nights
+                .into_iter()
+                .map(|date| {
+                    let taken = counters.get(counter_key(&room_type, date).as_str()).map_err(unavailable)?.map(|v| v.value()).unwrap_or(0);
+                    Ok(NightCount { date, capacity, taken: u32::try_from(taken).map_err(corrupt)? })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn place_hold(&self, booking: &Booking, capacity: u32) -> Result<(), StoreError> {
+        let booking = booking.clone();
+        self.write(move |txn| {
+            let mut bookings = txn.open_table(BOOKINGS).map_err(unavailable)?;
+            if bookings.get(booking.reference().as_str()).map_err(unavailable)?.is_some() {
+                return Err(StoreError::Conflict);
+            }
+            take_nights(&mut txn.open_table(COUNTERS).map_err(unavailable)?, &booking, capacity)?;
+            bookings.insert(booking.reference().as_str(), to_json(&booking)?.as_slice()).map_err(unavailable)?;
+            txn.open_table(BY_GUEST).map_err(unavailable)?.insert(guest_key(&booking).as_str(), ()).map_err(unavailable)?;
+            if booking.state() == BookingState::Held {
+                txn.open_table(HOLDS_BY_EXPIRY).map_err(unavailable)?.insert(expiry_key(&booking).as_str(), ()).map_err(unavailable)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError> {
+        let previous = change.previous.clone();
+        let next = change.next.clone();
+        let effect = change.effect;
+        let capacity = change.capacity;
+        let event = change.event.cloned();
+        self.write(move |txn| {
+            let mut bookings = txn.open_table(BOOKINGS).map_err(unavailable)?;
+            let current: Booking = match bookings.get(previous.reference().as_str()).map_err(unavailable)? {
+                Some(bytes) => from_json(bytes.value())?,
+                None => return Err(StoreError::Conflict),
+            };
+            if current.version() != previous.version() || next.version() <= current.version() {
+                return Err(StoreError::Conflict);
+            }
+            let mut counters = txn.open_table(COUNTERS).map_err(unavailable)?;
+            match effect {
+                InventoryEffect::Take => take_nights(&mut counters, &next, capacity)?,
+                InventoryEffect::Release => release_nights(&mut counters, &current)?,
+                InventoryEffect::None => {}
+            }
+            bookings.insert(next.reference().as_str(), to_json(&next)?.as_slice()).map_err(unavailable)?;
+            let mut holds = txn.open_table(HOLDS_BY_EXPIRY).map_err(unavailable)?;
+            if current.state() == BookingState::Held {
+                holds.remove(expiry_key(&current).as_str()).map_err(unavailable)?;
+            }
+            if next.state() == BookingState::Held {
+                holds.insert(expiry_key(&next).as_str(), ()).map_err(unavailable)?;
+            }
+            if let Some(event) = &event {
+                append_event(txn, event)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_booking(&self, reference: &BookingRef) -> Result<Option<Booking>, StoreError> {
+        let reference = reference.clone();
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let bookings = txn.open_table(BOOKINGS).map_err(unavailable)?;
+            bookings.get(reference.as_str()).map_err(unavailable)?.map(|b| from_json(b.value())).transpose()
+        })
+        .await
+    }
+
+    async fn bookings_for_guest(&self, guest: &GuestId) -> Result<Vec<Booking>, StoreError> {
+        let prefix = format!("{}|", guest.as_str());
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let index = txn.open_table(BY_GUEST).map_err(unavailable)?;
+            let bookings = txn.open_table(BOOKINGS).map_err(unavailable)?;
+            let mut out = Vec::new();
+            for entry in index.range(prefix.as_str()..).map_err(unavailable)? {
+                let (key, _) = entry.map_err(unavailable)?;
+                let key = key.value();
+                if !key.starts_with(prefix.as_str()) {
+                    break;
+                }
+                let reference = key.rsplit('|').next().unwrap_or_default();
+                if let Some(bytes) = bookings.get(reference).map_err(unavailable)? {
+                    out.push(from_json(bytes.value())?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn expired_holds(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError> {
+        let upper = format!("{:020}|~", now.timestamp_millis().max(0));
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let holds = txn.open_table(HOLDS_BY_EXPIRY).map_err(unavailable)?;
+            let bookings = txn.open_table(BOOKINGS).map_err(unavailable)?;
+            let mut out = Vec::new();
+            for entry in holds.range(..upper.as_str()).map_err(unavailable)?.take(limit) {
+                let (key, _) = entry.map_err(unavailable)?;
+                let reference = key.value().rsplit('|').next().unwrap_or_default().to_owned();
+                if let Some(bytes) = bookings.get(reference.as_str()).map_err(unavailable)? {
+                    let booking: Booking = from_json(bytes.value())?;
+                    if booking.is_hold_expired(now) {
+                        out.push(booking);
+                    }
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn begin_idempotent(&self, key: &str, payload_hash: &str, now: DateTime<Utc>, lease: Duration) -> Result<IdempotencyBegin, StoreError> {
+        let key = key.to_owned();
+        let payload_hash = payload_hash.to_owned();
+        self.write(move |txn| {
+            let mut table = txn.open_table(IDEMPOTENCY).map_err(unavailable)?;
+            let existing: Option<IdempotencyRecord> = table.get(key.as_str()).map_err(unavailable)?.map(|v| from_json(v.value())).transpose()?;
+            let outcome = match existing {
+                Some(record) if record.until > now && record.payload_hash != payload_hash => return Ok(IdempotencyBegin::PayloadMismatch),
+                Some(IdempotencyRecord { result: Some(result), until, .. }) if until > now => return Ok(IdempotencyBegin::Completed(result)),
+                Some(IdempotencyRecord { result: None, until, .. }) if until > now => return Ok(IdempotencyBegin::InProgress),
+                _ => IdempotencyBegin::Started,
+            };
+            let record = IdempotencyRecord { payload_hash, result: None, until: now + lease };
+            table.insert(key.as_str(), to_json(&record)?.as_slice()).map_err(unavailable)?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn complete_idempotent(&self, key: &str, result: &serde_json::Value, now: DateTime<Utc>, ttl: Duration) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        let result = result.clone();
+        self.write(move |txn| {
+            let mut table = txn.open_table(IDEMPOTENCY).map_err(unavailable)?;
+            let record: IdempotencyRecord = match table.get(key.as_str()).map_err(unavailable)? {
+                Some(v) => from_json(v.value())?,
+                None => return Err(StoreError::Conflict),
+            };
+            let done = IdempotencyRecord { payload_hash: record.payload_hash, result: Some(result), until: now + ttl };
+            table.insert(key.as_str(), to_json(&done)?.as_slice()).map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn abandon_idempotent(&self, key: &str) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        self.write(move |txn| {
+            txn.open_table(IDEMPOTENCY).map_err(unavailable)?.remove(key.as_str()).map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl OutboxFeed for EmbeddedStore {
+    async fn pending_events(&self, limit: usize) -> Result<Vec<BookingEvent>, StoreError> {
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let outbox = txn.open_table(OUTBOX).map_err(unavailable)?;
+            let mut out = Vec::new();
+            for entry in outbox.iter().map_err(unavailable)?.take(limit) {
+                let (_, value) = entry.map_err(unavailable)?;
+                out.push(from_json(value.value())?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn mark_dispatched(&self, event_id: &str) -> Result<(), StoreError> {
+        let event_id = event_id.to_owned();
+        self.write(move |txn| {
+            let mut outbox = txn.open_table(OUTBOX).map_err(unavailable)?;
+            let mut found = None;
+            for entry in outbox.iter().map_err(unavailable)? {
+                let (seq, value) = entry.map_err(unavailable)?;
+                let event: BookingEvent = from_json(value.value())?;
+                if event.id == event_id {
+                    found = Some(seq.value());
+                    break;
+                }
+            }
+            if let Some(seq) = found {
+                outbox.remove(seq).map_err(unavailable)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+}

@@ -1,0 +1,19 @@
+//! The shared store contract, run against the embedded (redb) adapter.
+
+use std::sync::Arc;
+
+use booking_embedded::EmbeddedStore;
+use booking_store_contract::StoreRef;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn embedded_store_honours_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let counter = std::sync::atomic::AtomicUsize::new(0);
+    let root = dir.path().to_owned();
+    booking_store_contract::run_all(|| {
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let path = root.join(format!("store-{n}.redb"));
+        async move { Arc::new(EmbeddedStore::open(&path).unwrap()) as StoreRef }
+    })
+    .await;
+}
