@@ -1,1 +1,25 @@
+//! The booking use cases: what the Lambdas (and the local stack) do, written once over the ports.
+//!
+//! Nothing here knows about HTTP, Lambda events, AWS or Stripe wire formats: the `booking-functions` crate parses
+//! those at the edge and calls these functions; adapters behind the ports do the I/O.
 
+mod book;
+mod cancel;
+mod catalog;
+mod error;
+mod idempotency;
+mod notify;
+mod payment_events;
+mod services;
+mod sweep;
+mod views;
+
+pub use book::{BookingCreated, BookingRequest, GuestDetails, PaymentView, place_booking};
+pub use cancel::cancel_booking;
+pub use catalog::{AvailabilityQuery, availability, guest_booking, guest_bookings, list_rooms};
+pub use error::AppError;
+pub use notify::{compose_messages, deliver_event};
+pub use payment_events::{PaymentEvent, PaymentEventKind, RecordOutcome, record_payment_event};
+pub use services::Services;
+pub use sweep::sweep_expired_holds;
+pub use views::{AvailabilityView, BookingView, RoomAvailability, RoomView};

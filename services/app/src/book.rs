@@ -1,0 +1,147 @@
+use aws_lc_rs::digest;
+use booking_domain::{
+    Action, Booking, BookingRef, BookingState, ContactPreference, GuestContact, GuestId, NewBooking, PaymentRef, RoomTypeId, StayDates,
+    StayRequest, quote,
+};
+use booking_ports::{CreateIntent, PaymentIntent, PaymentStatus, Transition};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::idempotency::{hash_of, once};
+use crate::{AppError, BookingView, Services};
+
+/// The body of `POST /api/bookings`. Unknown fields are refused so a typo never silently books the wrong thing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookingRequest {
+    pub room_type: String,
+    pub check_in: NaiveDate,
+    pub check_out: NaiveDate,
+    pub guests: u8,
+    #[serde(default = "one")]
+    pub rooms: u8,
+    pub guest: GuestDetails,
+}
+
+fn one() -> u8 {
+    1
+}
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestDetails {
+    pub name: String,
+    pub email: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    pub notify_by: ContactPreference,
+}
+
+impl std::fmt::Debug for GuestDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuestDetails").field("notify_by", &self.notify_by).finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentView {
+    pub intent_id: String,
+    /// For the browser's card form (Stripe.js or the local card form); never logged.
+    pub client_secret: String,
+    pub status: PaymentStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingCreated {
+    pub booking: BookingView,
+    pub payment: PaymentView,
+}
+
+const KEY_RULE: &str = "Idempotency-Key must be 8 to 64 characters of letters, digits, '-' or '_'";
+
+/// Prices the stay, holds the rooms (all nights or none) and opens a manual-capture payment for the total.
+///
+/// Idempotent twice over: the `Idempotency-Key` replays a completed result, and the booking reference is derived
+/// from (guest, key), so even a retry whose first attempt crashed before recording its result finds the same hold
+/// and the same payment intent instead of taking rooms again.
+pub async fn place_booking(svc: &Services, guest: &GuestId, idempotency_key: &str, request: BookingRequest) -> Result<BookingCreated, AppError> {
+    let key_ok = (8..=64).contains(&idempotency_key.len()) && idempotency_key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !key_ok {
+        return Err(AppError::BadRequest { code: "invalid_idempotency_key", message: KEY_RULE.into() });
+    }
+    let now = svc.clock.now();
+    let stay_request = StayRequest {
+        room_type: RoomTypeId::parse(&request.room_type)?,
+        stay: StayDates::new(request.check_in, request.check_out)?,
+        guests: request.guests,
+        rooms: request.rooms,
+    };
+    let g = &request.guest;
+    let contact = GuestContact::new(&g.name, &g.email, g.phone.as_deref(), g.notify_by)?;
+    let priced = quote(&svc.hotel, &stay_request, svc.hotel.local_date(now))?;
+    let reference = derived_reference(guest, idempotency_key);
+    let new = NewBooking { reference, guest: guest.clone(), contact, quote: priced, now, hold_minutes: svc.hotel.hold_minutes() };
+    let key = format!("booking:{}:{idempotency_key}", guest.as_str());
+    let result = once(svc, &key, &hash_of(&request), || hold_and_open_payment(svc, new)).await?;
+    Ok(result.into_inner())
+}
+
+fn derived_reference(guest: &GuestId, idempotency_key: &str) -> BookingRef {
+    let d = digest::digest(&digest::SHA256, format!("{}\n{idempotency_key}", guest.as_str()).as_bytes());
+    let mut bits = [0u8; 8];
+    bits.copy_from_slice(&d.as_ref()[..8]);
+    BookingRef::from_entropy(u64::from_be_bytes(bits))
+}
+
+async fn hold_and_open_payment(svc: &Services, new: NewBooking) -> Result<BookingCreated, AppError> {
+    let wanted = Booking::hold(new);
+    let capacity = svc.capacity(&wanted.quote().request.room_type)?;
+    let held = match svc.store.place_hold(&wanted, capacity).await {
+        Ok(()) => wanted,
+        Err(booking_ports::StoreError::Conflict) => {
+            // Same reference exists: either our own earlier attempt (resume it) or a different request.
+            match svc.store.get_booking(wanted.reference()).await? {
+                Some(existing) if existing.guest() == wanted.guest() && existing.quote().request == wanted.quote().request && existing.state() == BookingState::Held => existing,
+                _ => return Err(AppError::Conflict),
+            }
+        }
+        Err(other) => return Err(other.into()),
+    };
+    tracing::info!(reference = %held.reference(), rooms = held.rooms(), "rooms held");
+    let intent = match held.payment() {
+        Some(p) => svc.payments.retrieve(&p.intent_id).await?,
+        None => open_payment(svc, &held).await?,
+    };
+    let booking = match held.payment() {
+        Some(_) => held,
+        None => {
+            let with_payment = held.with_payment(PaymentRef { intent_id: intent.id.clone() }, svc.clock.now());
+            svc.store.transition(Transition { previous: &held, next: &with_payment, effect: booking_domain::InventoryEffect::None, capacity, event: None }).await?;
+            with_payment
+        }
+    };
+    Ok(BookingCreated {
+        booking: BookingView::of(&booking, None),
+        payment: PaymentView { intent_id: intent.id, client_secret: intent.client_secret, status: intent.status },
+    })
+}
+
+/// Creates the payment intent; if that fails the hold is released at once so no rooms stay blocked.
+async fn open_payment(svc: &Services, held: &Booking) -> Result<PaymentIntent, AppError> {
+    let request = CreateIntent {
+        amount: held.quote().total,
+        reference: held.reference().clone(),
+        idempotency_key: format!("hold-{}", held.reference()),
+        description: format!("{} – {}", svc.hotel.name(), held.reference()),
+    };
+    match svc.payments.create_intent(&request).await {
+        Ok(intent) => Ok(intent),
+        Err(e) => {
+            tracing::warn!(reference = %held.reference(), error = %e, "payment intent failed; releasing hold");
+            let capacity = svc.capacity(&held.quote().request.room_type)?;
+            let (released, effect) = held.apply(Action::Release, svc.clock.now())?;
+            svc.store.transition(Transition { previous: held, next: &released, effect, capacity, event: None }).await?;
+            Err(e.into())
+        }
+    }
+}

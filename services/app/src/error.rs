@@ -1,0 +1,50 @@
+use booking_domain::DomainError;
+use booking_ports::{NotifyError, PaymentError, StoreError};
+use chrono::NaiveDate;
+
+/// Every way a use case can fail. The HTTP status for each lives in one place, `booking-functions`' `http`
+/// module; variants carrying infrastructure errors keep them as `source` for the log, never for the guest.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Rule(#[from] DomainError),
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("no room left on {night}")]
+    SoldOut { night: NaiveDate },
+    #[error("booking not found")]
+    NotFound,
+    #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
+    InProgress,
+    #[error("this Idempotency-Key was already used for a different request")]
+    IdempotencyKeyReused,
+    #[error("the booking changed at the same time; retry")]
+    Conflict,
+    #[error("the card was declined: {0}")]
+    PaymentDeclined(String),
+    #[error("payment provider unavailable")]
+    Payment(#[source] PaymentError),
+    #[error("storage unavailable")]
+    Store(#[source] StoreError),
+    #[error("notification service unavailable")]
+    Notify(#[from] NotifyError),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::SoldOut { night } => AppError::SoldOut { night },
+            StoreError::Conflict => AppError::Conflict,
+            other => AppError::Store(other),
+        }
+    }
+}
+
+impl From<PaymentError> for AppError {
+    fn from(e: PaymentError) -> Self {
+        match e {
+            PaymentError::Declined(message) => AppError::PaymentDeclined(message),
+            other => AppError::Payment(other),
+        }
+    }
+}

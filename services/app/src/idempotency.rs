@@ -1,0 +1,71 @@
+use aws_lc_rs::digest;
+use booking_ports::IdempotencyBegin;
+use chrono::Duration;
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::{AppError, Services};
+
+/// How long a claim may stay "in progress" before a retry may take it over (a crashed Lambda).
+pub(crate) const LEASE: Duration = Duration::seconds(60);
+/// How long a completed result is replayed.
+pub(crate) const RETENTION: Duration = Duration::hours(24);
+
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(digest::digest(&digest::SHA256, bytes))
+}
+
+pub(crate) fn hash_of<T: Serialize>(value: &T) -> String {
+    sha256_hex(&serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// Runs `work` at most once per `key` (Powertools-style): a completed key replays its stored result, a key in
+/// progress is refused, a key reused with a different payload is refused. A failed `work` releases the key so
+/// the caller's retry starts afresh.
+pub(crate) async fn once<T, F, Fut>(svc: &Services, key: &str, payload_hash: &str, work: F) -> Result<Replayed<T>, AppError>
+where
+    T: Serialize + DeserializeOwned,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AppError>>,
+{
+    let now = svc.clock.now();
+    match svc.store.begin_idempotent(key, payload_hash, now, LEASE).await? {
+        IdempotencyBegin::Completed(value) => {
+            let stored = serde_json::from_value(value).map_err(|e| AppError::Store(booking_ports::StoreError::Corrupt(e.to_string())))?;
+            return Ok(Replayed::Again(stored));
+        }
+        IdempotencyBegin::InProgress => return Err(AppError::InProgress),
+        IdempotencyBegin::PayloadMismatch => return Err(AppError::IdempotencyKeyReused),
+        IdempotencyBegin::Started => {}
+    }
+    match work().await {
+        Ok(result) => {
+            let value = serde_json::to_value(&result).map_err(|e| AppError::Store(booking_ports::StoreError::Corrupt(e.to_string())))?;
+            if let Err(e) = svc.store.complete_idempotent(key, &value, svc.clock.now(), RETENTION).await {
+                // The work is done and itself idempotent; a retry after the lease resumes it safely.
+                tracing::warn!(error = %e, "could not record idempotent result");
+            }
+            Ok(Replayed::First(result))
+        }
+        Err(e) => {
+            if let Err(abandon) = svc.store.abandon_idempotent(key).await {
+                tracing::warn!(error = %abandon, "could not release idempotency key");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Whether a result was produced now or replayed from an earlier identical request.
+#[derive(Debug)]
+pub(crate) enum Replayed<T> {
+    First(T),
+    Again(T),
+}
+
+impl<T> Replayed<T> {
+    pub(crate) fn into_inner(self) -> T {
+        match self {
+            Replayed::First(t) | Replayed::Again(t) => t,
+        }
+    }
+}

@@ -1,0 +1,81 @@
+use booking_domain::Booking;
+use booking_ports::{BookingEvent, Channel, EventKind, OutboundMessage};
+
+use crate::idempotency::once;
+use crate::{AppError, Services};
+
+/// Sends what `event` means to the guest, by the channels they chose, each message at most once (keyed by event id
+/// and channel). Returns how many messages went out now (replays send nothing).
+pub async fn deliver_event(svc: &Services, event: &BookingEvent) -> Result<usize, AppError> {
+    let Some(booking) = svc.store.get_booking(&event.reference).await? else {
+        tracing::warn!(reference = %event.reference, "event for an unknown booking; nothing to send");
+        return Ok(0);
+    };
+    let mut sent = 0;
+    for message in compose_messages(svc, &booking, event) {
+        let key = format!("notify:{}", message.dedup_key);
+        let result = once(svc, &key, &message.dedup_key, || async {
+            svc.notifier.send(&message).await?;
+            Ok(true)
+        })
+        .await?;
+        if matches!(result, crate::idempotency::Replayed::First(_)) {
+            sent += 1;
+        }
+    }
+    tracing::info!(event = %event.id, sent, "notifications delivered");
+    Ok(sent)
+}
+
+/// The emails/SMS for an event. Plain text: they must read well in any client and in an SMS.
+pub fn compose_messages(svc: &Services, booking: &Booking, event: &BookingEvent) -> Vec<OutboundMessage> {
+    let q = booking.quote();
+    let hotel = svc.hotel.name();
+    let room = svc.hotel.room_type(&q.request.room_type).map(|r| r.name.as_str()).unwrap_or(q.request.room_type.as_str());
+    let stay = format!("{} to {} ({} night(s))", q.request.stay.check_in(), q.request.stay.check_out(), q.request.stay.nights());
+    let reference = booking.reference();
+    let (subject, body, sms) = match &event.kind {
+        EventKind::BookingConfirmed => (
+            format!("Booking {reference} confirmed – {hotel}"),
+            format!(
+                "Dear {},\n\nyour booking at {hotel} is confirmed.\n\nReference: {reference}\nRoom: {} x {room}\nGuests: {}\nStay: {stay}\nTotal charged: {}\n\nWe look forward to welcoming you.\n",
+                booking.contact().name(),
+                q.request.rooms,
+                q.request.guests,
+                q.total
+            ),
+            format!("{hotel}: booking {reference} confirmed, {stay}. Total {}.", q.total),
+        ),
+        EventKind::BookingCancelled { reason } => {
+            let why = match reason.as_str() {
+                "cancelled_by_guest" => "as you asked",
+                "rooms_sold_out_after_hold_expired" => "because your payment arrived after the hold expired and the room was no longer available",
+                "payment_capture_failed" => "because the payment could not be completed",
+                _ => "",
+            };
+            let refund = match booking.refund() {
+                Some(r) if r.minor() > 0 => format!("A refund of {r} is on its way to your card."),
+                _ if reason != "cancelled_by_guest" => "You have not been charged.".to_owned(),
+                _ => "Under the cancellation policy no refund is due.".to_owned(),
+            };
+            (
+                format!("Booking {reference} cancelled – {hotel}"),
+                format!("Dear {},\n\nyour booking {reference} ({stay}) has been cancelled {why}.\n{refund}\n", booking.contact().name()),
+                format!("{hotel}: booking {reference} cancelled. {refund}"),
+            )
+        }
+    };
+    let contact = booking.contact();
+    let mut out = Vec::new();
+    if contact.wants_email() {
+        out.push(OutboundMessage {
+            dedup_key: format!("{}/email", event.id),
+            channel: Channel::Email { to: contact.email().to_owned(), subject },
+            body,
+        });
+    }
+    if let (true, Some(phone)) = (contact.wants_sms(), contact.phone()) {
+        out.push(OutboundMessage { dedup_key: format!("{}/sms", event.id), channel: Channel::Sms { to: phone.to_owned() }, body: sms });
+    }
+    out
+}

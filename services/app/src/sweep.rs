@@ -1,0 +1,28 @@
+use booking_domain::Action;
+use booking_ports::PaymentError;
+
+use crate::{AppError, Services};
+
+/// Releases holds whose time ran out and voids their payment intents, so a late card confirmation cannot take
+/// money for rooms we gave back. Safe to run concurrently and repeatedly: a hold already moved is skipped.
+/// Returns how many holds were released.
+pub async fn sweep_expired_holds(svc: &Services, limit: usize) -> Result<usize, AppError> {
+    let due = svc.store.expired_holds(svc.clock.now(), limit).await?;
+    let mut released = 0;
+    for booking in due {
+        match crate::payment_events::transition(svc, &booking, Action::Expire, None).await {
+            Ok(_) => released += 1,
+            Err(AppError::Conflict | AppError::Rule(_)) => continue,
+            Err(e) => return Err(e),
+        }
+        if let Some(p) = booking.payment() {
+            match svc.payments.cancel(&p.intent_id, &format!("expire-{}", booking.reference())).await {
+                Ok(_) | Err(PaymentError::InvalidState(_)) => {}
+                // The intent may already be authorized; the record function voids or reinstates on that event.
+                Err(e) => tracing::warn!(reference = %booking.reference(), error = %e, "could not cancel an expired hold's intent"),
+            }
+        }
+        tracing::info!(reference = %booking.reference(), "hold expired; rooms released");
+    }
+    Ok(released)
+}
