@@ -1,0 +1,15 @@
+//! The `payment` Lambda: POST /api/bookings.
+
+use booking_functions::{payment, telemetry, wiring};
+use lambda_http::{Error, Request, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let svc = wiring::services_from_env()?;
+    run(service_fn(|req: Request| {
+        let svc = svc.clone();
+        async move { Ok::<_, Error>(payment::handle(req, &svc).await) }
+    }))
+    .await
+}

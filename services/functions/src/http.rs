@@ -1,0 +1,161 @@
+//! The HTTP edge shared by the API functions: JSON bodies in, JSON responses and errors out. Every status code
+//! the API returns is decided in [`ApiError::from`] and [`ApiError`]'s constructors, nowhere else.
+
+use booking_app::AppError;
+use booking_domain::{DomainError, GuestId};
+use http::{HeaderValue, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::{Serialize, de::DeserializeOwned};
+
+/// Bodies larger than this are refused before parsing: no request of ours needs more.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// An error on its way to the client: `{"error": {"code", "message", "request_id"}}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into() }
+    }
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+    pub fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Sign in to continue.")
+    }
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "No such resource.")
+    }
+    pub fn method_not_allowed() -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "This method is not allowed here.")
+    }
+    fn unavailable(code: &'static str) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, "The service is temporarily unavailable. Please try again in a moment.")
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        use StatusCode as S;
+        match &e {
+            AppError::Rule(DomainError::TransitionRefused { .. }) => ApiError::new(S::CONFLICT, "invalid_state", e.to_string()),
+            AppError::Rule(DomainError::InvalidCatalog(_) | DomainError::AmountOverflow | DomainError::CurrencyMismatch { .. }) => {
+                tracing::error!(error = %e, "internal rule failure");
+                ApiError::new(S::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")
+            }
+            AppError::Rule(rule) => ApiError::new(S::UNPROCESSABLE_ENTITY, rule.code(), e.to_string()),
+            AppError::BadRequest { code, message } => ApiError::bad_request(code, message.clone()),
+            AppError::SoldOut { .. } => ApiError::new(S::CONFLICT, "sold_out", e.to_string()),
+            AppError::NotFound => ApiError::new(S::NOT_FOUND, "booking_not_found", e.to_string()),
+            AppError::InProgress => ApiError::new(S::CONFLICT, "request_in_progress", e.to_string()),
+            AppError::IdempotencyKeyReused => ApiError::new(S::UNPROCESSABLE_ENTITY, "idempotency_key_reused", e.to_string()),
+            AppError::Conflict => ApiError::new(S::CONFLICT, "conflict", e.to_string()),
+            AppError::PaymentDeclined(_) => ApiError::new(S::PAYMENT_REQUIRED, "card_declined", e.to_string()),
+            AppError::Payment(source) => {
+                tracing::error!(error = %source, "payment provider failure");
+                ApiError::new(S::BAD_GATEWAY, "payment_unavailable", "The payment service is not answering. Please try again in a moment.")
+            }
+            AppError::Store(source) => {
+                tracing::error!(error = %source, "store failure");
+                ApiError::unavailable("service_unavailable")
+            }
+            AppError::Notify(source) => {
+                tracing::error!(error = %source, "notifier failure");
+                ApiError::unavailable("notification_unavailable")
+            }
+        }
+    }
+}
+
+/// The API Gateway request id, for logs and for the guest to quote to support.
+pub fn request_id(req: &Request) -> Option<String> {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.request_id.clone(),
+        _ => None,
+    }
+}
+
+/// The API Gateway resource (`/api/bookings/{ref}`) the request was routed to, or its path when run without one.
+pub fn resource(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) if ctx.resource_path.is_some() => ctx.resource_path.clone().unwrap_or_default(),
+        _ => req.raw_http_path().to_owned(),
+    }
+}
+
+/// The signed-in guest, from the claims the Cognito authorizer put in the request context. The function trusts
+/// them because API Gateway only invokes it after verifying the token; without claims it refuses.
+pub fn guest(req: &Request) -> Result<GuestId, ApiError> {
+    let Some(RequestContext::ApiGatewayV1(ctx)) = req.request_context_ref() else { return Err(ApiError::unauthorized()) };
+    let sub = ctx.authorizer.fields.get("claims").and_then(|c| c.get("sub")).and_then(|s| s.as_str()).ok_or_else(ApiError::unauthorized)?;
+    GuestId::new(sub).map_err(|_| ApiError::unauthorized())
+}
+
+pub fn body_bytes(req: &Request) -> &[u8] {
+    match req.body() {
+        Body::Text(s) => s.as_bytes(),
+        Body::Binary(b) => b,
+        _ => &[],
+    }
+}
+
+/// Parses a JSON body strictly: JSON content type, size limit, no unknown fields (the types say so).
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Send the body as application/json."));
+    }
+    let bytes = body_bytes(req);
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("The body must be at most {MAX_BODY_BYTES} bytes.")));
+    }
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request("empty_body", "A JSON body is required."));
+    }
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request("malformed_json", format!("The body is not valid for this request: {e}")))
+}
+
+pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
+    match serde_json::to_string(value) {
+        Ok(body) => with_headers(status, body),
+        Err(e) => {
+            tracing::error!(error = %e, "response serialization failed");
+            with_headers(StatusCode::INTERNAL_SERVER_ERROR, r#"{"error":{"code":"internal_error","message":"Something went wrong on our side."}}"#.into())
+        }
+    }
+}
+
+pub fn error_response(req: &Request, error: &ApiError) -> Response<Body> {
+    if error.status.is_server_error() {
+        tracing::error!(status = error.status.as_u16(), code = error.code, "request failed");
+    } else {
+        tracing::info!(status = error.status.as_u16(), code = error.code, "request refused");
+    }
+    let body = serde_json::json!({"error": {"code": error.code, "message": error.message, "request_id": request_id(req)}});
+    json_response(error.status, &body)
+}
+
+fn with_headers(status: StatusCode, body: String) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}
+
+/// Turns a handler result into a response, mapping errors in the one place above.
+pub fn respond<T: Serialize>(req: &Request, status: StatusCode, result: Result<T, ApiError>) -> Response<Body> {
+    match result {
+        Ok(value) => json_response(status, &value),
+        Err(e) => error_response(req, &e),
+    }
+}
