@@ -1,1 +1,82 @@
-fn main() {}
+//! Project automation, reached as `cargo xtask <command>` (see `.cargo/config.toml`).
+//!
+//! `cargo xtask check` is the single gate: if it passes locally, CI passes. Each step prints what it runs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(about = "Hotel booking project tasks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Run the whole product locally (site, API, identity provider, payments, outbox). No account needed.
+    Dev {
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        #[arg(long, default_value = ".data/dev")]
+        data_dir: PathBuf,
+    },
+    /// Every check CI runs: formatting, clippy, all tests.
+    Check,
+    /// Only the tests.
+    Test,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let root = project_root()?;
+    std::env::set_current_dir(&root).with_context(|| format!("cd {}", root.display()))?;
+    match cli.command {
+        Cmd::Dev { port, data_dir } => run(
+            "dev",
+            cargo()
+                .args(["run", "--package", "devstack", "--", "--port", &port.to_string(), "--data-dir"])
+                .arg(&data_dir)
+                .args(["--site-dir", "site"]),
+        ),
+        Cmd::Check => check(),
+        Cmd::Test => test(),
+    }
+}
+
+fn check() -> Result<()> {
+    let started = Instant::now();
+    run("format", cargo().args(["fmt", "--all", "--check"]))?;
+    run("clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))?;
+    test()?;
+    eprintln!("\nxtask check: all steps passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+fn test() -> Result<()> {
+    run("tests", cargo().args(["test", "--workspace", "--locked"]))
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn run(step: &str, command: &mut Command) -> Result<()> {
+    eprintln!("\n==> {step}: {command:?}");
+    let started = Instant::now();
+    let status = command.status().with_context(|| format!("could not start {step}"))?;
+    if !status.success() {
+        bail!("{step} failed ({status}) after {:.0?}", started.elapsed());
+    }
+    eprintln!("<== {step} ok in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+fn project_root() -> Result<PathBuf> {
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("xtask"));
+    manifest_dir.parent().map(Path::to_path_buf).context("xtask has no parent directory")
+}

@@ -1,1 +1,23 @@
+//! The whole product on one machine, with no cloud account: `cargo xtask dev`.
+//!
+//! One HTTP listener serves
+//! - `/`            the static site (`site/`) with the same security headers CloudFront will set, and `/config.json`;
+//! - `/api/*`       the API, through an emulation of API Gateway (REST): route table, Cognito-style JWT
+//!                  authorizer, HTTP turned into the very proxy event a Lambda receives, and the *same* handler
+//!                  functions the Lambda binaries run;
+//! - `/idp/*`       a local OpenID Connect provider shaped like a Cognito user pool and its hosted UI;
+//! - `/stripe/*`    a local Stripe-compatible payment server that the real Stripe adapter talks to and that sends
+//!                  signed webhooks back to `/api/webhooks/stripe`;
+//! - `/dev/outbox`  every email/SMS "sent".
+//!
+//! Background loops stand in for what AWS does on its own: the DynamoDB stream feeding `notify`, and the
+//! scheduled sweeper releasing expired holds.
 
+mod background;
+mod gateway;
+mod outbox_page;
+mod secrets;
+mod site;
+mod stack;
+
+pub use stack::{CLIENT_ID, RealStripe, RunningStack, StackConfig, StackError, start};

@@ -1,0 +1,79 @@
+//! What AWS does without being asked, done by loops here: the table stream invoking `notify` for each outbox
+//! event, and the scheduled sweeper releasing expired holds. Both stop when told, between iterations, so a
+//! shutdown never interrupts a write halfway (each write is one redb transaction anyway).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lambda_events::event::dynamodb::Event;
+use booking_app::Services;
+use booking_ports::OutboxFeed;
+use tokio::sync::watch;
+
+/// Feeds pending outbox events to the `notify` handler as DynamoDB stream batches, marking those it delivered.
+pub async fn dispatch_once(services: &Services, outbox: &dyn OutboxFeed) -> usize {
+    let pending = match outbox.pending_events(25).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "outbox unreadable");
+            return 0;
+        }
+    };
+    if pending.is_empty() {
+        return 0;
+    }
+    let mut records = Vec::new();
+    for (i, event) in pending.iter().enumerate() {
+        match booking_functions::notify::stream_record(event, i as u64 + 1) {
+            Ok(record) => records.push(record),
+            Err(e) => tracing::error!(error = %e, "could not encode stream record"),
+        }
+    }
+    let mut batch = Event::default();
+    batch.records = records;
+    let response = booking_functions::notify::handle(batch, services).await;
+    // Everything before the first failed sequence number was delivered.
+    let failed_at = response.batch_item_failures.first().and_then(|f| f.item_identifier.as_deref()).and_then(|s| s.parse::<usize>().ok());
+    let mut delivered = 0;
+    for (i, event) in pending.iter().enumerate() {
+        if failed_at.is_some_and(|seq| i + 1 >= seq) {
+            break;
+        }
+        if let Err(e) = outbox.mark_dispatched(&event.id).await {
+            tracing::error!(error = %e, "could not mark event dispatched");
+            break;
+        }
+        delivered += 1;
+    }
+    delivered
+}
+
+pub fn spawn_dispatcher(services: Services, outbox: Arc<dyn OutboxFeed>, every: Duration, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            dispatch_once(&services, outbox.as_ref()).await;
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.changed() => break,
+            }
+        }
+        // One last pass so events written just before shutdown are not left for the next start.
+        dispatch_once(&services, outbox.as_ref()).await;
+    })
+}
+
+pub fn spawn_sweeper(services: Services, every: Duration, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match booking_app::sweep_expired_holds(&services, 100).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(released = n, "expired holds released"),
+                Err(e) => tracing::error!(error = %e, "sweeper failed"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.changed() => break,
+            }
+        }
+    })
+}

@@ -1,0 +1,180 @@
+//! An emulation of API Gateway (REST API, Lambda proxy integration) in front of the handler functions.
+//!
+//! Per request, like API Gateway: match the route table, run the Cognito user-pool authorizer where the route
+//! wants it (the same checks, through `booking-identity`), build the REST proxy event (with the verified claims in
+//! `requestContext.authorizer.claims`, all values strings, as Cognito's authorizer passes them), invoke the function,
+//! and turn its response back into HTTP.
+
+use std::sync::Arc;
+
+use axum::body::{Body as AxumBody, to_bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Request as AxumRequest, Response as AxumResponse, StatusCode};
+use booking_app::Services;
+use booking_functions::http::ApiError;
+use booking_functions::record::WebhookSecret;
+use booking_functions::routes::{Auth, Function, match_route};
+use booking_functions::{payment, query, record};
+use booking_ports::TokenVerifier;
+use lambda_http::Body;
+use serde_json::{Map, Value, json};
+use tracing::Instrument;
+
+/// API Gateway's own payload limit is 10 MB; the functions apply their tighter limits.
+const MAX_GATEWAY_BODY: usize = 10 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct Gateway {
+    pub services: Services,
+    pub verifier: Arc<dyn TokenVerifier>,
+    pub webhook_secret: WebhookSecret,
+}
+
+pub async fn handle(State(gw): State<Arc<Gateway>>, request: AxumRequest<AxumBody>) -> AxumResponse<AxumBody> {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let span = tracing::info_span!("request", request_id = %request_id, method = %request.method(), path = %request.uri().path());
+    async move {
+        let response = match route(&gw, request, &request_id).await {
+            Ok(response) => response,
+            Err(e) => error(&e, &request_id),
+        };
+        tracing::info!(status = response.status().as_u16(), "request done");
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+async fn route(gw: &Gateway, request: AxumRequest<AxumBody>, request_id: &str) -> Result<AxumResponse<AxumBody>, ApiError> {
+    let (parts, body) = request.into_parts();
+    let method = parts.method.as_str().to_owned();
+    let path = parts.uri.path().to_owned();
+    let (route, params) = match match_route(&method, &path) {
+        Ok(found) => found,
+        Err(true) => return Err(ApiError::method_not_allowed()),
+        Err(false) => return Err(ApiError::not_found()),
+    };
+    let claims = match route.auth {
+        Auth::Public => None,
+        Auth::Cognito => {
+            let token = parts.headers.get("authorization").and_then(|v| v.to_str().ok()).ok_or_else(ApiError::unauthorized)?;
+            let claims = gw.verifier.verify(token).await.map_err(|e| {
+                tracing::info!(error = %e, "authorizer refused the token");
+                ApiError::unauthorized()
+            })?;
+            Some(claims)
+        }
+    };
+    let bytes = to_bytes(body, MAX_GATEWAY_BODY)
+        .await
+        .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request body too large."))?;
+    let event = proxy_event(&parts.method, &path, parts.uri.query(), &parts.headers, &bytes, route.resource, &params, claims.as_ref(), request_id);
+    let lambda_request = lambda_http::request::from_str(&event.to_string())
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", format!("proxy event: {e}")))?;
+    let response = match route.function {
+        Function::Payment => payment::handle(lambda_request, &gw.services).await,
+        Function::Query => query::handle(lambda_request, &gw.services).await,
+        Function::Record => record::handle(lambda_request, &gw.services, &gw.webhook_secret).await,
+    };
+    Ok(from_lambda(response))
+}
+
+/// The REST API proxy event for this request, shaped exactly like API Gateway's.
+#[allow(clippy::too_many_arguments)]
+fn proxy_event(
+    method: &axum::http::Method,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+    resource: &str,
+    params: &[(&str, String)],
+    claims: Option<&booking_ports::Claims>,
+    request_id: &str,
+) -> Value {
+    let mut single = Map::new();
+    let mut multi = Map::new();
+    for (name, value) in headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        single.insert(name.as_str().to_owned(), Value::String(value.clone()));
+        multi.entry(name.as_str().to_owned()).or_insert_with(|| Value::Array(vec![])).as_array_mut().map(|a| a.push(Value::String(value)));
+    }
+    let mut query_single = Map::new();
+    let mut query_multi = Map::new();
+    for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        query_single.insert(k.to_string(), Value::String(v.to_string()));
+        query_multi.entry(k.to_string()).or_insert_with(|| Value::Array(vec![])).as_array_mut().map(|a| a.push(Value::String(v.to_string())));
+    }
+    let path_params: Map<String, Value> = params.iter().map(|(k, v)| ((*k).to_owned(), Value::String(v.clone()))).collect();
+    let (body, is_base64) = match std::str::from_utf8(body) {
+        Ok("") => (Value::Null, false),
+        Ok(text) => (Value::String(text.to_owned()), false),
+        Err(_) => (Value::String(base64::Engine::encode(&base64::engine::general_purpose::STANDARD, body)), true),
+    };
+    let authorizer = match claims {
+        Some(c) => {
+            // API Gateway hands Cognito claims to the function as strings.
+            let claims: Map<String, Value> = serde_json::to_value(c)
+                .ok()
+                .and_then(|v| v.as_object().cloned())
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, Value::String(v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))))
+                .collect();
+            json!({ "claims": claims })
+        }
+        None => Value::Null,
+    };
+    let source_ip = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1");
+    json!({
+        "resource": resource,
+        "path": path,
+        "httpMethod": method.as_str(),
+        "headers": single,
+        "multiValueHeaders": multi,
+        "queryStringParameters": if query_single.is_empty() { Value::Null } else { Value::Object(query_single) },
+        "multiValueQueryStringParameters": if query_multi.is_empty() { Value::Null } else { Value::Object(query_multi) },
+        "pathParameters": if path_params.is_empty() { Value::Null } else { Value::Object(path_params) },
+        "stageVariables": null,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "resourceId": "local",
+            "stage": "local",
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "requestTimeEpoch": chrono::Utc::now().timestamp_millis(),
+            "httpMethod": method.as_str(),
+            "resourcePath": resource,
+            "path": path,
+            "protocol": "HTTP/1.1",
+            "identity": { "sourceIp": source_ip, "userAgent": headers.get("user-agent").and_then(|v| v.to_str().ok()) },
+            "authorizer": authorizer
+        },
+        "body": body,
+        "isBase64Encoded": is_base64
+    })
+}
+
+fn from_lambda(response: lambda_http::Response<Body>) -> AxumResponse<AxumBody> {
+    let (parts, body) = response.into_parts();
+    let bytes: Vec<u8> = match body {
+        Body::Text(s) => s.into_bytes(),
+        Body::Binary(b) => b,
+        _ => Vec::new(),
+    };
+    let mut out = AxumResponse::new(AxumBody::from(bytes));
+    *out.status_mut() = parts.status;
+    *out.headers_mut() = parts.headers;
+    out
+}
+
+fn error(e: &ApiError, request_id: &str) -> AxumResponse<AxumBody> {
+    let body = json!({"error": {"code": e.code, "message": e.message, "request_id": request_id}});
+    let mut out = AxumResponse::new(AxumBody::from(body.to_string()));
+    *out.status_mut() = e.status;
+    out.headers_mut().insert("content-type", axum::http::HeaderValue::from_static("application/json"));
+    out.headers_mut().insert("cache-control", axum::http::HeaderValue::from_static("no-store"));
+    out
+}

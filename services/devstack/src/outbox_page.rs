@@ -1,0 +1,75 @@
+//! `/dev/outbox`: what the guest would have received by email and SMS. Local mode only.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use booking_embedded::{FileOutbox, SentMessage};
+use booking_ports::Channel;
+
+pub struct OutboxPage {
+    pub path: PathBuf,
+}
+
+fn messages(page: &OutboxPage) -> Result<Vec<SentMessage>, Response> {
+    FileOutbox::read(&page.path).map_err(|e| {
+        tracing::error!(error = %e, "outbox unreadable");
+        (StatusCode::INTERNAL_SERVER_ERROR, "outbox unreadable").into_response()
+    })
+}
+
+pub async fn json(State(page): State<Arc<OutboxPage>>) -> Response {
+    match messages(&page) {
+        Ok(list) => Json(list).into_response(),
+        Err(e) => e,
+    }
+}
+
+pub async fn html(State(page): State<Arc<OutboxPage>>) -> Response {
+    let list = match messages(&page) {
+        Ok(list) => list,
+        Err(e) => return e,
+    };
+    let mut items = String::new();
+    for m in list.iter().rev() {
+        let (kind, to, subject) = match &m.message.channel {
+            Channel::Email { to, subject } => ("Email", to.as_str(), subject.as_str()),
+            Channel::Sms { to } => ("SMS", to.as_str(), ""),
+        };
+        items.push_str(&format!(
+            "<li><article><h2>{kind} to {to}</h2><p class=\"meta\">{sent} · <code>{key}</code></p>{subject}<pre>{body}</pre></article></li>\n",
+            to = escape(to),
+            sent = m.sent_at.to_rfc3339(),
+            key = escape(&m.message.dedup_key),
+            subject = if subject.is_empty() { String::new() } else { format!("<p><strong>{}</strong></p>", escape(subject)) },
+            body = escape(&m.message.body),
+        ));
+    }
+    let empty = if list.is_empty() { "<p>Nothing sent yet.</p>" } else { "" };
+    let page_html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>Outbox – local stack</title><link rel=\"stylesheet\" href=\"/dev/outbox.css\"></head><body><main><h1>Outbox</h1>\
+         <p>Emails and SMS the local stack has sent, newest first ({count}). In AWS these go through Amazon SNS.</p>{empty}<ol>{items}</ol></main></body></html>",
+        count = list.len()
+    );
+    let mut response = page_html.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    crate::site::security_headers(response.headers_mut());
+    response
+}
+
+pub async fn css() -> Response {
+    let css = "body{font-family:system-ui,sans-serif;margin:0;background:#f6f5f2;color:#1d1d1b}main{max-width:50rem;margin:auto;padding:1rem}\
+               ol{list-style:none;padding:0}article{background:#fff;border:1px solid #ddd;border-radius:.5rem;padding:1rem;margin:.75rem 0}\
+               h2{font-size:1.05rem;margin:0}.meta{color:#555;font-size:.85rem}pre{white-space:pre-wrap;font-family:inherit}";
+    let mut response = css.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    response
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}

@@ -1,0 +1,78 @@
+//! Convention checks that keep the architecture honest, run as ordinary tests.
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+/// The names in a manifest's `[dependencies]` table (not dev-dependencies).
+fn dependencies(crate_dir: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(root().join(crate_dir).join("Cargo.toml")).unwrap();
+    let mut in_deps = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_deps = line == "[dependencies]";
+            continue;
+        }
+        if in_deps && let Some((name, _)) = line.split_once(['=', '.']) {
+            if !name.trim().is_empty() {
+                out.push(name.trim().to_owned());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_domain_crate_is_pure() {
+    let deps = dependencies("services/domain");
+    assert_eq!(deps, ["chrono", "serde", "serde_json", "thiserror"], "the domain may not depend on I/O, AWS, Stripe, HTTP or a clock");
+    let manifest = std::fs::read_to_string(root().join("services/domain/Cargo.toml")).unwrap();
+    assert!(!manifest.contains("clock"), "the domain must not read the clock");
+    let workspace = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let chrono = workspace.lines().find(|l| l.starts_with("chrono")).unwrap();
+    assert!(chrono.contains("default-features = false") && !chrono.contains("clock"), "{chrono}");
+}
+
+#[test]
+fn ports_and_use_cases_know_no_vendor() {
+    for krate in ["services/ports", "services/app"] {
+        for dep in dependencies(krate) {
+            for banned in ["aws-sdk", "aws-config", "stripe", "lambda", "axum", "reqwest", "redb", "hyper"] {
+                assert!(!dep.contains(banned), "{krate} depends on {dep}");
+            }
+        }
+    }
+}
+
+#[test]
+fn readme_starts_with_the_two_commands() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let head: String = readme.lines().take(25).collect::<Vec<_>>().join("\n");
+    assert!(head.contains("cargo xtask dev") && head.contains("cargo xtask check"), "README must open with the two commands");
+}
+
+#[test]
+fn no_ignored_tests() {
+    let mut offenders = Vec::new();
+    visit(&root().join("services"), &mut |path, text| {
+        if text.contains(&["#[", "ignore"].concat()) {
+            offenders.push(path.display().to_string());
+        }
+    });
+    assert!(offenders.is_empty(), "ignored tests are not passing tests: {offenders:?}");
+}
+
+fn visit(dir: &Path, f: &mut dyn FnMut(&Path, &str)) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            visit(&path, f);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            f(&path, &std::fs::read_to_string(&path).unwrap());
+        }
+    }
+}
