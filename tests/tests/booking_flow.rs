@@ -177,7 +177,14 @@ async fn a_webhook_replayed_ten_times_books_and_notifies_once() {
         concurrent.push(tokio::spawn(async move {
             let (http, url, payload, secret) = t2;
             let header = booking_stripe::signature::sign(payload.as_bytes(), &secret, chrono::Utc::now().timestamp());
-            let r = http.post(url).header("content-type", "application/json").header("stripe-signature", header).body(payload).send().await.unwrap();
+            let r = http
+                .post(url)
+                .header("content-type", "application/json")
+                .header("stripe-signature", header)
+                .body(payload)
+                .send()
+                .await
+                .unwrap();
             (r.status(), r.json::<Value>().await.unwrap())
         }));
     }
@@ -188,7 +195,10 @@ async fn a_webhook_replayed_ten_times_books_and_notifies_once() {
         outcomes.push(t.send_webhook(&event).await);
     }
     for (status, body) in &outcomes {
-        assert!(*status == StatusCode::OK || (*status == StatusCode::CONFLICT && body["error"]["code"] == "request_in_progress"), "{status} {body}");
+        assert!(
+            *status == StatusCode::OK || (*status == StatusCode::CONFLICT && body["error"]["code"] == "request_in_progress"),
+            "{status} {body}"
+        );
     }
     let processed = outcomes.iter().filter(|(s, b)| *s == StatusCode::OK && b["outcome"]["outcome"] != "duplicate").count();
     assert_eq!(processed, 1, "one delivery is processed, the rest are recognised as duplicates: {outcomes:?}");
@@ -202,7 +212,15 @@ async fn a_webhook_replayed_ten_times_books_and_notifies_once() {
     let stale = booking_stripe::signature::sign(payload.as_bytes(), &t.webhook_secret(), chrono::Utc::now().timestamp() - 301);
     let forged = booking_stripe::signature::sign(payload.as_bytes(), "whsec_wrong", chrono::Utc::now().timestamp());
     for header in [stale, forged, "garbage".to_owned()] {
-        let r = t.http.post(t.url("/api/webhooks/stripe")).header("content-type", "application/json").header("stripe-signature", header).body(payload.clone()).send().await.unwrap();
+        let r = t
+            .http
+            .post(t.url("/api/webhooks/stripe"))
+            .header("content-type", "application/json")
+            .header("stripe-signature", header)
+            .body(payload.clone())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
         assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "invalid_signature");
     }
@@ -245,11 +263,23 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         (with(json!({"surprise": 1})), StatusCode::BAD_REQUEST, "malformed_json"),
         (with(json!({"check_in": "2027-02-30"})), StatusCode::BAD_REQUEST, "malformed_json"),
         (with(json!({"check_out": day(20)})), StatusCode::UNPROCESSABLE_ENTITY, "invalid_dates"),
-        (with(json!({"check_in": day(0).replace(&day(0)[..4], "2001"), "check_out": day(2)})), StatusCode::UNPROCESSABLE_ENTITY, "stay_too_long"),
+        (
+            with(json!({"check_in": day(0).replace(&day(0)[..4], "2001"), "check_out": day(2)})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "stay_too_long",
+        ),
         (with(json!({"guests": 9})), StatusCode::UNPROCESSABLE_ENTITY, "over_occupancy"),
         (with(json!({"room_type": "penthouse"})), StatusCode::UNPROCESSABLE_ENTITY, "unknown_room_type"),
-        (with(json!({"guest": {"name": "Ada", "email": "nope", "notify_by": "email"}})), StatusCode::UNPROCESSABLE_ENTITY, "invalid_guest_details"),
-        (with(json!({"guest": {"name": "Ada", "email": "ada@example.com", "notify_by": "sms"}})), StatusCode::UNPROCESSABLE_ENTITY, "invalid_guest_details"),
+        (
+            with(json!({"guest": {"name": "Ada", "email": "nope", "notify_by": "email"}})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_guest_details",
+        ),
+        (
+            with(json!({"guest": {"name": "Ada", "email": "ada@example.com", "notify_by": "sms"}})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_guest_details",
+        ),
     ];
     for (i, (body, status, code)) in cases.into_iter().enumerate() {
         let (got, error) = t.post("/api/bookings", Some(&token), Some(&format!("bad-input-{i}-key")), &body).await;
@@ -258,7 +288,12 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     }
     // Raw bodies: not JSON, wrong content type, too large, missing key, missing or bad token.
     let raw = |content_type: &str, body: String| {
-        t.http.post(t.url("/api/bookings")).bearer_auth(&token).header("Idempotency-Key", "raw-body-key-1").header("content-type", content_type.to_owned()).body(body)
+        t.http
+            .post(t.url("/api/bookings"))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", "raw-body-key-1")
+            .header("content-type", content_type.to_owned())
+            .body(body)
     };
     let check = |response: reqwest::Response, status: StatusCode, code: &'static str| async move {
         assert_eq!(response.status(), status);
@@ -267,11 +302,36 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     };
     check(raw("application/json", "{not json".into()).send().await.unwrap(), StatusCode::BAD_REQUEST, "malformed_json").await;
     check(raw("text/plain", good.to_string()).send().await.unwrap(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
-    check(raw("application/json", format!("{{\"pad\":\"{}\"}}", "x".repeat(20_000))).send().await.unwrap(), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
-    check(t.http.post(t.url("/api/bookings")).bearer_auth(&token).json(&good).send().await.unwrap(), StatusCode::BAD_REQUEST, "missing_idempotency_key").await;
-    check(t.http.post(t.url("/api/bookings")).header("Idempotency-Key", "no-token-key-1").json(&good).send().await.unwrap(), StatusCode::UNAUTHORIZED, "unauthorized").await;
-    check(t.http.get(t.url("/api/bookings")).bearer_auth(format!("{token}x")).send().await.unwrap(), StatusCode::UNAUTHORIZED, "unauthorized").await;
-    check(t.http.get(t.url("/api/availability?check_in=tomorrow&check_out=2030-01-01")).send().await.unwrap(), StatusCode::BAD_REQUEST, "invalid_date").await;
+    check(
+        raw("application/json", format!("{{\"pad\":\"{}\"}}", "x".repeat(20_000))).send().await.unwrap(),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    )
+    .await;
+    check(
+        t.http.post(t.url("/api/bookings")).bearer_auth(&token).json(&good).send().await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "missing_idempotency_key",
+    )
+    .await;
+    check(
+        t.http.post(t.url("/api/bookings")).header("Idempotency-Key", "no-token-key-1").json(&good).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
+    check(
+        t.http.get(t.url("/api/bookings")).bearer_auth(format!("{token}x")).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
+    check(
+        t.http.get(t.url("/api/availability?check_in=tomorrow&check_out=2030-01-01")).send().await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_date",
+    )
+    .await;
     check(t.http.delete(t.url("/api/rooms")).send().await.unwrap(), StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
     check(t.http.get(t.url("/api/nothing-here")).send().await.unwrap(), StatusCode::NOT_FOUND, "not_found").await;
 

@@ -1,5 +1,7 @@
 //! Convention checks that keep the architecture honest, run as ordinary tests.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
@@ -17,10 +19,11 @@ fn dependencies(crate_dir: &str) -> Vec<String> {
             in_deps = line == "[dependencies]";
             continue;
         }
-        if in_deps && let Some((name, _)) = line.split_once(['=', '.']) {
-            if !name.trim().is_empty() {
-                out.push(name.trim().to_owned());
-            }
+        if in_deps
+            && let Some((name, _)) = line.split_once(['=', '.'])
+            && !name.trim().is_empty()
+        {
+            out.push(name.trim().to_owned());
         }
     }
     out

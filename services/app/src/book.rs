@@ -64,8 +64,14 @@ const KEY_RULE: &str = "Idempotency-Key must be 8 to 64 characters of letters, d
 /// Idempotent twice over: the `Idempotency-Key` replays a completed result, and the booking reference is derived
 /// from (guest, key), so even a retry whose first attempt crashed before recording its result finds the same hold
 /// and the same payment intent instead of taking rooms again.
-pub async fn place_booking(svc: &Services, guest: &GuestId, idempotency_key: &str, request: BookingRequest) -> Result<BookingCreated, AppError> {
-    let key_ok = (8..=64).contains(&idempotency_key.len()) && idempotency_key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+pub async fn place_booking(
+    svc: &Services,
+    guest: &GuestId,
+    idempotency_key: &str,
+    request: BookingRequest,
+) -> Result<BookingCreated, AppError> {
+    let key_ok =
+        (8..=64).contains(&idempotency_key.len()) && idempotency_key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !key_ok {
         return Err(AppError::BadRequest { code: "invalid_idempotency_key", message: KEY_RULE.into() });
     }
@@ -101,7 +107,13 @@ async fn hold_and_open_payment(svc: &Services, new: NewBooking) -> Result<Bookin
         Err(booking_ports::StoreError::Conflict) => {
             // Same reference exists: either our own earlier attempt (resume it) or a different request.
             match svc.store.get_booking(wanted.reference()).await? {
-                Some(existing) if existing.guest() == wanted.guest() && existing.quote().request == wanted.quote().request && existing.state() == BookingState::Held => existing,
+                Some(existing)
+                    if existing.guest() == wanted.guest()
+                        && existing.quote().request == wanted.quote().request
+                        && existing.state() == BookingState::Held =>
+                {
+                    existing
+                }
                 _ => return Err(AppError::Conflict),
             }
         }
@@ -116,7 +128,15 @@ async fn hold_and_open_payment(svc: &Services, new: NewBooking) -> Result<Bookin
         Some(_) => held,
         None => {
             let with_payment = held.with_payment(PaymentRef { intent_id: intent.id.clone() }, svc.clock.now());
-            svc.store.transition(Transition { previous: &held, next: &with_payment, effect: booking_domain::InventoryEffect::None, capacity, event: None }).await?;
+            svc.store
+                .transition(Transition {
+                    previous: &held,
+                    next: &with_payment,
+                    effect: booking_domain::InventoryEffect::None,
+                    capacity,
+                    event: None,
+                })
+                .await?;
             with_payment
         }
     };

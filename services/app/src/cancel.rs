@@ -27,7 +27,8 @@ pub async fn cancel_booking(svc: &Services, guest: &GuestId, reference: &Booking
             let preview = svc.hotel.cancellation().preview(&svc.hotel, booking.quote(), now)?;
             let (next, effect) = booking.cancel(&preview, now)?;
             let capacity = svc.capacity(&booking.quote().request.room_type)?;
-            let event = BookingEvent::new(reference, next.version(), EventKind::BookingCancelled { reason: "cancelled_by_guest".into() }, now);
+            let event =
+                BookingEvent::new(reference, next.version(), EventKind::BookingCancelled { reason: "cancelled_by_guest".into() }, now);
             svc.store.transition(Transition { previous: &booking, next: &next, effect, capacity, event: Some(&event) }).await?;
             tracing::info!(%reference, refund_minor = preview.refund.minor(), "booking cancelled by guest");
             next

@@ -105,4 +105,3 @@ pub(crate) async fn owned_booking(svc: &Services, guest: &GuestId, reference: &B
         _ => Err(AppError::NotFound),
     }
 }
-

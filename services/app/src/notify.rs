@@ -49,7 +49,9 @@ pub fn compose_messages(svc: &Services, booking: &Booking, event: &BookingEvent)
         EventKind::BookingCancelled { reason } => {
             let why = match reason.as_str() {
                 "cancelled_by_guest" => "as you asked",
-                "rooms_sold_out_after_hold_expired" => "because your payment arrived after the hold expired and the room was no longer available",
+                "rooms_sold_out_after_hold_expired" => {
+                    "because your payment arrived after the hold expired and the room was no longer available"
+                }
                 "payment_capture_failed" => "because the payment could not be completed",
                 _ => "",
             };

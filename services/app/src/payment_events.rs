@@ -152,7 +152,12 @@ async fn on_failed(svc: &Services, event: &PaymentEvent, booking: Booking) -> Re
 
 /// Captures the authorized amount of a confirmed booking. A definitive capture failure cancels the booking and
 /// frees the rooms; a transient one is returned as an error so the provider retries the webhook.
-async fn capture_or_cancel(svc: &Services, confirmed: Booking, status: PaymentStatus, ok: RecordOutcome) -> Result<RecordOutcome, AppError> {
+async fn capture_or_cancel(
+    svc: &Services,
+    confirmed: Booking,
+    status: PaymentStatus,
+    ok: RecordOutcome,
+) -> Result<RecordOutcome, AppError> {
     if status != PaymentStatus::RequiresCapture {
         return Ok(ok);
     }

@@ -95,7 +95,12 @@ impl BookingView {
             hold_expires_at: (booking.state() == booking_domain::BookingState::Held).then(|| booking.hold_expires_at()),
             created_at: booking.created_at(),
             refund: booking.refund(),
-            contact: ContactView { name: c.name().into(), email: c.email().into(), phone: c.phone().map(Into::into), notify_by: c.preference() },
+            contact: ContactView {
+                name: c.name().into(),
+                email: c.email().into(),
+                phone: c.phone().map(Into::into),
+                notify_by: c.preference(),
+            },
             cancellation,
         }
     }

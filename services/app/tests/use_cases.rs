@@ -190,7 +190,9 @@ async fn a_late_payment_for_a_room_sold_meanwhile_is_voided_and_the_guest_told()
     assert!(w.stripe.calls().contains(&format!("cancel void-{}", late.booking.reference)), "the authorization is voided, never captured");
     assert!(!w.stripe.calls().iter().any(|c| c.starts_with("capture")));
     let told = events(&w).await;
-    assert!(matches!(&told[..], [BookingEvent { kind: EventKind::BookingCancelled { reason }, .. }] if reason == "rooms_sold_out_after_hold_expired"));
+    assert!(
+        matches!(&told[..], [BookingEvent { kind: EventKind::BookingCancelled { reason }, .. }] if reason == "rooms_sold_out_after_hold_expired")
+    );
     // The guest hears about it.
     assert_eq!(deliver_event(&w.svc, &told[0]).await.unwrap(), 1);
     let sent = FileOutbox::read(&w.outbox).unwrap();
@@ -248,7 +250,11 @@ async fn late_cancellation_keeps_the_first_night() {
     let cancelled = cancel_booking(&w.svc, &guest(1), &BookingRef::parse(&created.booking.reference).unwrap()).await.unwrap();
     assert_eq!(cancelled.state, "refunded");
     assert_eq!(cancelled.refund.unwrap().minor(), created.booking.total.minor() - first_night);
-    assert!(w.stripe.calls().contains(&format!("refund refund-{} {}", created.booking.reference, created.booking.total.minor() - first_night)));
+    assert!(w.stripe.calls().contains(&format!(
+        "refund refund-{} {}",
+        created.booking.reference,
+        created.booking.total.minor() - first_night
+    )));
     assert_eq!(taken(&w, "classic-double", "2030-01-02").await, 0);
     // Another guest cannot see or cancel it.
     let reference = BookingRef::parse(&created.booking.reference).unwrap();

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, Request as AxumRequest, Response as AxumResponse, St
 use booking_app::Services;
 use booking_functions::http::ApiError;
 use booking_functions::record::WebhookSecret;
-use booking_functions::routes::{Auth, Function, match_route};
+use booking_functions::routes::{Auth, Function, RouteMatch, RouteMiss, match_route};
 use booking_functions::{payment, query, record};
 use booking_ports::TokenVerifier;
 use lambda_http::Body;
@@ -49,10 +49,10 @@ async fn route(gw: &Gateway, request: AxumRequest<AxumBody>, request_id: &str) -
     let (parts, body) = request.into_parts();
     let method = parts.method.as_str().to_owned();
     let path = parts.uri.path().to_owned();
-    let (route, params) = match match_route(&method, &path) {
+    let RouteMatch { route, params } = match match_route(&method, &path) {
         Ok(found) => found,
-        Err(true) => return Err(ApiError::method_not_allowed()),
-        Err(false) => return Err(ApiError::not_found()),
+        Err(RouteMiss::MethodNotAllowed) => return Err(ApiError::method_not_allowed()),
+        Err(RouteMiss::NoSuchPath) => return Err(ApiError::not_found()),
     };
     let claims = match route.auth {
         Auth::Public => None,

@@ -22,11 +22,7 @@ pub struct RefundPreview {
 impl CancellationPolicy {
     pub fn preview(&self, hotel: &Hotel, quote: &Quote, now: DateTime<Utc>) -> Result<RefundPreview, DomainError> {
         let free_until = self.free_until(hotel, quote)?;
-        let penalty = if now <= free_until {
-            Money::zero(quote.total.currency())
-        } else {
-            quote.first_night_total()
-        };
+        let penalty = if now <= free_until { Money::zero(quote.total.currency()) } else { quote.first_night_total() };
         let refund = quote.total.checked_sub(penalty)?;
         Ok(RefundPreview { refund, penalty, free_until })
     }

@@ -54,7 +54,9 @@ impl GuestContact {
         }
         let phone = match phone.map(str::trim).filter(|p| !p.is_empty()) {
             Some(p) if is_e164(p) => Some(p.to_owned()),
-            Some(_) => return Err(DomainError::InvalidGuest { field: "phone", reason: "must be in international format, e.g. +14155550100" }),
+            Some(_) => {
+                return Err(DomainError::InvalidGuest { field: "phone", reason: "must be in international format, e.g. +14155550100" });
+            }
             None => None,
         };
         if matches!(preference, ContactPreference::Sms | ContactPreference::Both) && phone.is_none() {
@@ -96,7 +98,9 @@ fn plausible_email(email: &str) -> bool {
 }
 
 fn is_e164(phone: &str) -> bool {
-    phone.strip_prefix('+').is_some_and(|digits| (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0'))
+    phone
+        .strip_prefix('+')
+        .is_some_and(|digits| (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0'))
 }
 
 #[cfg(test)]

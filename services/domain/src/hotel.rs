@@ -166,7 +166,8 @@ impl Hotel {
                 return bad(format!("duplicate room type {}", room.id));
             }
             let r = &room.rate;
-            let prices = std::iter::once(r.base_nightly_minor).chain(r.weekend_nightly_minor).chain(r.seasons.iter().map(|s| s.nightly_minor));
+            let prices =
+                std::iter::once(r.base_nightly_minor).chain(r.weekend_nightly_minor).chain(r.seasons.iter().map(|s| s.nightly_minor));
             if prices.into_iter().any(|p| !(1..=10_000_000).contains(&p)) {
                 return bad(format!("{}: nightly prices must be positive and sane", room.id));
             }

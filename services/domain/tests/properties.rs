@@ -1,5 +1,7 @@
 //! Properties that must hold for every input, not just the examples.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
 use std::collections::HashMap;
 
 use booking_domain::*;

@@ -1,5 +1,7 @@
 //! Table-driven checks of pricing, booking rules and the cancellation policy against the demo catalog.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
 use booking_domain::*;
 use chrono::{DateTime, NaiveDate, Utc};
 

@@ -277,15 +277,24 @@ impl BookingStore for EmbeddedStore {
         .await
     }
 
-    async fn begin_idempotent(&self, key: &str, payload_hash: &str, now: DateTime<Utc>, lease: Duration) -> Result<IdempotencyBegin, StoreError> {
+    async fn begin_idempotent(
+        &self,
+        key: &str,
+        payload_hash: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<IdempotencyBegin, StoreError> {
         let key = key.to_owned();
         let payload_hash = payload_hash.to_owned();
         self.write(move |txn| {
             let mut table = txn.open_table(IDEMPOTENCY).map_err(unavailable)?;
-            let existing: Option<IdempotencyRecord> = table.get(key.as_str()).map_err(unavailable)?.map(|v| from_json(v.value())).transpose()?;
+            let existing: Option<IdempotencyRecord> =
+                table.get(key.as_str()).map_err(unavailable)?.map(|v| from_json(v.value())).transpose()?;
             let outcome = match existing {
                 Some(record) if record.until > now && record.payload_hash != payload_hash => return Ok(IdempotencyBegin::PayloadMismatch),
-                Some(IdempotencyRecord { result: Some(result), until, .. }) if until > now => return Ok(IdempotencyBegin::Completed(result)),
+                Some(IdempotencyRecord { result: Some(result), until, .. }) if until > now => {
+                    return Ok(IdempotencyBegin::Completed(result));
+                }
                 Some(IdempotencyRecord { result: None, until, .. }) if until > now => return Ok(IdempotencyBegin::InProgress),
                 _ => IdempotencyBegin::Started,
             };
@@ -296,7 +305,13 @@ impl BookingStore for EmbeddedStore {
         .await
     }
 
-    async fn complete_idempotent(&self, key: &str, result: &serde_json::Value, now: DateTime<Utc>, ttl: Duration) -> Result<(), StoreError> {
+    async fn complete_idempotent(
+        &self,
+        key: &str,
+        result: &serde_json::Value,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
         let key = key.to_owned();
         let result = result.clone();
         self.write(move |txn| {

@@ -1,5 +1,7 @@
 //! The shared store contract, run against the embedded (redb) adapter.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
 use std::sync::Arc;
 
 use booking_embedded::EmbeddedStore;

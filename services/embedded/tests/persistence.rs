@@ -1,5 +1,7 @@
 //! Local mode must survive a restart: what was written is there after reopening.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
 use std::sync::Arc;
 
 use booking_embedded::{EmbeddedStore, FileOutbox};

@@ -114,12 +114,17 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     }
     let bytes = body_bytes(req);
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("The body must be at most {MAX_BODY_BYTES} bytes.")));
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("The body must be at most {MAX_BODY_BYTES} bytes."),
+        ));
     }
     if bytes.is_empty() {
         return Err(ApiError::bad_request("empty_body", "A JSON body is required."));
     }
-    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request("malformed_json", format!("The body is not valid for this request: {e}")))
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request("malformed_json", format!("The body is not valid for this request: {e}")))
 }
 
 pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
@@ -127,7 +132,10 @@ pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Bo
         Ok(body) => with_headers(status, body),
         Err(e) => {
             tracing::error!(error = %e, "response serialization failed");
-            with_headers(StatusCode::INTERNAL_SERVER_ERROR, r#"{"error":{"code":"internal_error","message":"Something went wrong on our side."}}"#.into())
+            with_headers(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                r#"{"error":{"code":"internal_error","message":"Something went wrong on our side."}}"#.into(),
+            )
         }
     }
 }

@@ -13,4 +13,4 @@ pub mod routes;
 pub mod telemetry;
 pub mod wiring;
 
-pub use routes::{Auth, Function, ROUTES, Route};
+pub use routes::{Auth, Function, ROUTES, Route, RouteMatch, RouteMiss, match_route};

@@ -16,11 +16,10 @@ async fn book(req: &Request, svc: &Services) -> Result<booking_app::BookingCreat
         return Err(ApiError::method_not_allowed());
     }
     let guest = guest(req)?;
-    let key = req
-        .headers()
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| ApiError::bad_request("missing_idempotency_key", "Send an Idempotency-Key header so a retry cannot book twice."))?;
+    let key =
+        req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).ok_or_else(|| {
+            ApiError::bad_request("missing_idempotency_key", "Send an Idempotency-Key header so a retry cannot book twice.")
+        })?;
     let request: BookingRequest = json_body(req)?;
     Ok(place_booking(svc, &guest, key, request).await?)
 }

@@ -11,13 +11,17 @@ use crate::http::{ApiError, error_response, guest, json_response, resource, resp
 pub async fn handle(req: Request, svc: &Services) -> Response<Body> {
     let method = req.method().as_str().to_owned();
     match (method.as_str(), resource(&req).as_str()) {
-        ("GET", "/api/rooms") => json_response(StatusCode::OK, &serde_json::json!({ "hotel": svc.hotel.name(), "rooms": booking_app::list_rooms(svc) })),
+        ("GET", "/api/rooms") => {
+            json_response(StatusCode::OK, &serde_json::json!({ "hotel": svc.hotel.name(), "rooms": booking_app::list_rooms(svc) }))
+        }
         ("GET", "/api/availability") => {
             let result = availability(&req, svc).await;
             respond(&req, StatusCode::OK, result)
         }
         ("GET", "/api/bookings") => {
-            let result = async { Ok::<_, ApiError>(serde_json::json!({ "bookings": booking_app::guest_bookings(svc, &guest(&req)?).await? })) }.await;
+            let result =
+                async { Ok::<_, ApiError>(serde_json::json!({ "bookings": booking_app::guest_bookings(svc, &guest(&req)?).await? })) }
+                    .await;
             respond(&req, StatusCode::OK, result)
         }
         ("GET", "/api/bookings/{ref}") => {
@@ -40,7 +44,8 @@ fn reference(req: &Request) -> Result<BookingRef, ApiError> {
 async fn availability(req: &Request, svc: &Services) -> Result<booking_app::AvailabilityView, ApiError> {
     let params = req.query_string_parameters();
     let date = |name: &'static str| -> Result<NaiveDate, ApiError> {
-        let raw = params.first(name).ok_or_else(|| ApiError::bad_request("missing_parameter", format!("{name} is required (YYYY-MM-DD).")))?;
+        let raw =
+            params.first(name).ok_or_else(|| ApiError::bad_request("missing_parameter", format!("{name} is required (YYYY-MM-DD).")))?;
         raw.parse().map_err(|_| ApiError::bad_request("invalid_date", format!("{name} must be a date like 2027-03-01.")))
     };
     let check_in = date("check_in")?;

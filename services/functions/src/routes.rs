@@ -50,9 +50,22 @@ pub const ROUTES: &[Route] = &[
     Route { method: "POST", resource: "/api/webhooks/stripe", function: Function::Record, auth: Auth::Public },
 ];
 
-/// Finds the route for `path` (no query string) and the values of its `{param}`s. A path that matches a resource
-/// with another method yields `Err(true)` (405), no resource at all `Err(false)` (404).
-pub fn match_route(method: &str, path: &str) -> Result<(&'static Route, Vec<(&'static str, String)>), bool> {
+/// A route found for a request, with the values of its `{param}`s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteMatch {
+    pub route: &'static Route,
+    pub params: Vec<(&'static str, String)>,
+}
+
+/// Why no route was found: API Gateway answers these differently (404 vs 405).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteMiss {
+    NoSuchPath,
+    MethodNotAllowed,
+}
+
+/// Finds the route for `path` (no query string).
+pub fn match_route(method: &str, path: &str) -> Result<RouteMatch, RouteMiss> {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     let mut path_exists = false;
     for route in ROUTES {
@@ -71,12 +84,12 @@ pub fn match_route(method: &str, path: &str) -> Result<(&'static Route, Vec<(&'s
         });
         if fits {
             if route.method == method {
-                return Ok((route, params));
+                return Ok(RouteMatch { route, params });
             }
             path_exists = true;
         }
     }
-    Err(path_exists)
+    Err(if path_exists { RouteMiss::MethodNotAllowed } else { RouteMiss::NoSuchPath })
 }
 
 #[cfg(test)]
@@ -85,17 +98,21 @@ mod tests {
 
     #[test]
     fn matches_routes_and_params() {
-        let check = |method, path, expected: Result<(&str, Vec<(&str, &str)>), bool>| {
-            let got = match_route(method, path).map(|(r, p)| (r.resource, p));
-            let expected = expected.map(|(r, p)| (r, p.into_iter().map(|(k, v)| (k, v.to_owned())).collect::<Vec<_>>()));
-            assert_eq!(got, expected, "{method} {path}");
+        type Expected<'a> = Result<(&'a str, &'a [(&'a str, &'a str)]), RouteMiss>;
+        let check = |method, path, expected: Expected| {
+            let got = match_route(method, path);
+            let got = got
+                .as_ref()
+                .map(|m| (m.route.resource, m.params.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()))
+                .map_err(|e| *e);
+            assert_eq!(got, expected.map(|(r, p)| (r, p.to_vec())), "{method} {path}");
         };
-        check("GET", "/api/rooms", Ok(("/api/rooms", vec![])));
-        check("GET", "/api/bookings/HB-1234-5678", Ok(("/api/bookings/{ref}", vec![("ref", "HB-1234-5678")])));
-        check("POST", "/api/bookings/HB-1234-5678/cancel", Ok(("/api/bookings/{ref}/cancel", vec![("ref", "HB-1234-5678")])));
-        check("DELETE", "/api/bookings", Err(true));
-        check("GET", "/api/nothing", Err(false));
-        check("GET", "/api/bookings//cancel", Err(false));
+        check("GET", "/api/rooms", Ok(("/api/rooms", &[])));
+        check("GET", "/api/bookings/HB-1234-5678", Ok(("/api/bookings/{ref}", &[("ref", "HB-1234-5678")])));
+        check("POST", "/api/bookings/HB-1234-5678/cancel", Ok(("/api/bookings/{ref}/cancel", &[("ref", "HB-1234-5678")])));
+        check("DELETE", "/api/bookings", Err(RouteMiss::MethodNotAllowed));
+        check("GET", "/api/nothing", Err(RouteMiss::NoSuchPath));
+        check("GET", "/api/bookings//cancel", Err(RouteMiss::NoSuchPath));
     }
 
     #[test]

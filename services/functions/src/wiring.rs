@@ -30,7 +30,8 @@ fn var(name: &'static str) -> Result<String, WiringError> {
 pub fn catalog() -> Result<Hotel, WiringError> {
     match std::env::var("HOTEL_CATALOG_PATH") {
         Ok(path) if !path.is_empty() => {
-            let text = std::fs::read_to_string(&path).map_err(|e| WiringError::Invalid { name: "HOTEL_CATALOG_PATH", reason: e.to_string() })?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| WiringError::Invalid { name: "HOTEL_CATALOG_PATH", reason: e.to_string() })?;
             Hotel::from_json(&text).map_err(|e| WiringError::Invalid { name: "HOTEL_CATALOG_PATH", reason: e.to_string() })
         }
         _ => Hotel::from_json(DEMO_CATALOG_JSON).map_err(|e| WiringError::Invalid { name: "HOTEL_CATALOG_PATH", reason: e.to_string() }),
@@ -39,7 +40,8 @@ pub fn catalog() -> Result<Hotel, WiringError> {
 
 /// Stripe from `STRIPE_SECRET_KEY` and, for the local payment server, `STRIPE_API_BASE`.
 pub fn stripe_from_env() -> Result<StripeGateway, WiringError> {
-    let config = StripeConfig { secret_key: var("STRIPE_SECRET_KEY")?, base_url: std::env::var("STRIPE_API_BASE").ok().filter(|v| !v.is_empty()) };
+    let config =
+        StripeConfig { secret_key: var("STRIPE_SECRET_KEY")?, base_url: std::env::var("STRIPE_API_BASE").ok().filter(|v| !v.is_empty()) };
     StripeGateway::new(&config).map_err(|e| WiringError::Invalid { name: "STRIPE_SECRET_KEY", reason: e.to_string() })
 }
 
@@ -53,7 +55,15 @@ pub fn services_from_env() -> Result<Services, WiringError> {
     let data_dir = PathBuf::from(var("DATA_DIR")?);
     std::fs::create_dir_all(&data_dir).map_err(|e| WiringError::Open { what: "DATA_DIR", reason: e.to_string() })?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store = EmbeddedStore::open(&data_dir.join("store.redb")).map_err(|e| WiringError::Open { what: "store", reason: e.to_string() })?;
-    let outbox = FileOutbox::open(&data_dir.join("outbox.jsonl"), clock.clone()).map_err(|e| WiringError::Open { what: "outbox", reason: e.to_string() })?;
-    Ok(Services { hotel: Arc::new(catalog()?), store: Arc::new(store), payments: Arc::new(stripe_from_env()?), notifier: Arc::new(outbox), clock })
+    let store =
+        EmbeddedStore::open(&data_dir.join("store.redb")).map_err(|e| WiringError::Open { what: "store", reason: e.to_string() })?;
+    let outbox = FileOutbox::open(&data_dir.join("outbox.jsonl"), clock.clone())
+        .map_err(|e| WiringError::Open { what: "outbox", reason: e.to_string() })?;
+    Ok(Services {
+        hotel: Arc::new(catalog()?),
+        store: Arc::new(store),
+        payments: Arc::new(stripe_from_env()?),
+        notifier: Arc::new(outbox),
+        clock,
+    })
 }

@@ -1,5 +1,7 @@
 //! The OpenAPI document and the route table must describe the same API.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
 use std::collections::BTreeSet;
 
 use booking_functions::{Auth, ROUTES};

@@ -41,7 +41,11 @@ pub struct PaymentIntent {
 
 impl std::fmt::Debug for PaymentIntent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PaymentIntent").field("id", &self.id).field("status", &self.status).field("amount", &self.amount).finish_non_exhaustive()
+        f.debug_struct("PaymentIntent")
+            .field("id", &self.id)
+            .field("status", &self.status)
+            .field("amount", &self.amount)
+            .finish_non_exhaustive()
     }
 }
 

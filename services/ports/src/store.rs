@@ -69,10 +69,17 @@ pub trait BookingStore: Send + Sync {
 
     /// Claims `key` for a request whose body hashes to `payload_hash`. A claim left in progress longer than
     /// `lease` (a crashed caller) can be taken over.
-    async fn begin_idempotent(&self, key: &str, payload_hash: &str, now: DateTime<Utc>, lease: Duration) -> Result<IdempotencyBegin, StoreError>;
+    async fn begin_idempotent(
+        &self,
+        key: &str,
+        payload_hash: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<IdempotencyBegin, StoreError>;
 
     /// Records the result for `key`; later claims get `Completed(result)` until `now + ttl`.
-    async fn complete_idempotent(&self, key: &str, result: &serde_json::Value, now: DateTime<Utc>, ttl: Duration) -> Result<(), StoreError>;
+    async fn complete_idempotent(&self, key: &str, result: &serde_json::Value, now: DateTime<Utc>, ttl: Duration)
+    -> Result<(), StoreError>;
 
     /// Gives up a claim so a retry can start afresh (the request failed without side effects).
     async fn abandon_idempotent(&self, key: &str) -> Result<(), StoreError>;

@@ -61,7 +61,8 @@ fn d(s: &str) -> NaiveDate {
 /// A held booking of `rooms` rooms of `room` from `ci` to `co`, for `guest`, reference from `n`.
 pub fn held(n: u64, guest: &str, room: &str, ci: &str, co: &str, rooms: u8) -> Booking {
     let h = hotel();
-    let request = StayRequest { room_type: RoomTypeId::parse(room).unwrap(), stay: StayDates::new(d(ci), d(co)).unwrap(), guests: rooms, rooms };
+    let request =
+        StayRequest { room_type: RoomTypeId::parse(room).unwrap(), stay: StayDates::new(d(ci), d(co)).unwrap(), guests: rooms, rooms };
     let q = quote(&h, &request, t0().date_naive()).unwrap();
     Booking::hold(NewBooking {
         reference: BookingRef::from_entropy(n),
@@ -118,7 +119,8 @@ async fn hold_never_exceeds_capacity_for_multi_room(store: StoreRef) {
 
 async fn concurrent_holds_for_the_last_room_admit_exactly_one(store: StoreRef) {
     // garden-single: one room. 24 guests race for the same nights, all at once.
-    let attempts: Vec<Booking> = (0..24).map(|i| held(100 + i, &format!("racer{i}"), "garden-single", "2030-04-10", "2030-04-12", 1)).collect();
+    let attempts: Vec<Booking> =
+        (0..24).map(|i| held(100 + i, &format!("racer{i}"), "garden-single", "2030-04-10", "2030-04-12", 1)).collect();
     let mut tasks = Vec::new();
     for booking in attempts.clone() {
         let store = Arc::clone(&store);
