@@ -1,0 +1,92 @@
+//! The notify function over DynamoDB stream batches: outbox inserts are delivered, anything else skipped, and a
+//! failure reports its sequence number so Lambda retries from there.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use aws_lambda_events::event::dynamodb::Event;
+use booking_app::Services;
+use booking_domain::{Action, DEMO_CATALOG_JSON, Hotel, Money};
+use booking_embedded::EmbeddedStore;
+use booking_functions::notify::{handle, outbox_event, stream_record};
+use booking_ports::*;
+use booking_store_contract::{held, t0};
+
+struct NoPayments;
+
+#[async_trait]
+impl PaymentGateway for NoPayments {
+    async fn create_intent(&self, _: &CreateIntent) -> Result<PaymentIntent, PaymentError> {
+        Err(PaymentError::Unavailable("not in this test".into()))
+    }
+    async fn retrieve(&self, id: &str) -> Result<PaymentIntent, PaymentError> {
+        Err(PaymentError::NotFound(id.into()))
+    }
+    async fn capture(&self, id: &str, _: &str) -> Result<PaymentIntent, PaymentError> {
+        Err(PaymentError::NotFound(id.into()))
+    }
+    async fn cancel(&self, id: &str, _: &str) -> Result<PaymentIntent, PaymentError> {
+        Err(PaymentError::NotFound(id.into()))
+    }
+    async fn refund(&self, id: &str, _: Money, _: &str) -> Result<Refund, PaymentError> {
+        Err(PaymentError::NotFound(id.into()))
+    }
+}
+
+/// Fails every send after the first `ok` ones.
+struct FlakyNotifier {
+    ok: usize,
+    sent: AtomicUsize,
+}
+
+#[async_trait]
+impl Notifier for FlakyNotifier {
+    async fn send(&self, _: &OutboundMessage) -> Result<(), NotifyError> {
+        if self.sent.fetch_add(1, Ordering::SeqCst) < self.ok { Ok(()) } else { Err(NotifyError::Unavailable("SNS throttled".into())) }
+    }
+}
+
+#[tokio::test]
+async fn delivers_outbox_inserts_and_reports_the_first_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(EmbeddedStore::open(&dir.path().join("s.redb")).unwrap());
+    let mut events = Vec::new();
+    for n in 0..3 {
+        let b = held(n + 1, "g", "classic-double", "2030-02-01", "2030-02-02", 1);
+        store.place_hold(&b, 10).await.unwrap();
+        let (next, effect) = b.apply(Action::Confirm, t0()).unwrap();
+        let event = BookingEvent::new(b.reference(), next.version(), EventKind::BookingConfirmed, t0());
+        store.transition(Transition { previous: &b, next: &next, effect, capacity: 10, event: Some(&event) }).await.unwrap();
+        events.push(event);
+    }
+    let notifier = Arc::new(FlakyNotifier { ok: 1, sent: AtomicUsize::new(0) });
+    let svc = Services {
+        hotel: Arc::new(Hotel::from_json(DEMO_CATALOG_JSON).unwrap()),
+        store,
+        payments: Arc::new(NoPayments),
+        notifier: notifier.clone(),
+        clock: Arc::new(ManualClock::new(t0())),
+    };
+    let mut batch = Event::default();
+    let mut modify = stream_record(&events[0], 1).unwrap();
+    modify.event_name = "MODIFY".into();
+    batch.records =
+        vec![modify, stream_record(&events[0], 2).unwrap(), stream_record(&events[1], 3).unwrap(), stream_record(&events[2], 4).unwrap()];
+    assert_eq!(outbox_event(&batch.records[1]).as_ref(), Some(&events[0]), "the wire format round-trips");
+    assert_eq!(outbox_event(&batch.records[0]), None, "non-inserts are skipped");
+
+    let response = handle(batch.clone(), &svc).await;
+    let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone().unwrap()).collect();
+    assert_eq!(failed, ["3"], "stops at the first failure and reports its sequence number");
+    assert_eq!(notifier.sent.load(Ordering::SeqCst), 2);
+
+    // Lambda retries the batch: the delivered one is not sent again.
+    let retry = FlakyNotifier { ok: usize::MAX, sent: AtomicUsize::new(0) };
+    let retry = Arc::new(retry);
+    let svc = Services { notifier: retry.clone(), ..svc };
+    let response = handle(batch, &svc).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(retry.sent.load(Ordering::SeqCst), 2, "only the two undelivered events are sent");
+}
