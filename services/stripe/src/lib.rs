@@ -1,1 +1,12 @@
+//! Stripe, seen from the booking service: the `PaymentGateway` adapter and webhook handling.
+//!
+//! Architecture invariants: this crate is the only one that knows Stripe's wire format on the client side; it
+//! exposes port types (`booking_ports::PaymentIntent`, `PaymentError`) and never async-stripe's, so the rest of
+//! the code base does not move when async-stripe does. Secret keys, client secrets and webhook secrets are never
+//! logged or put into error messages.
 
+pub mod gateway;
+pub mod signature;
+pub mod webhook;
+
+pub use gateway::{StripeConfig, StripeGateway};
