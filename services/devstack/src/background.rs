@@ -48,7 +48,12 @@ pub async fn dispatch_once(services: &Services, outbox: &dyn OutboxFeed) -> usiz
     delivered
 }
 
-pub fn spawn_dispatcher(services: Services, outbox: Arc<dyn OutboxFeed>, every: Duration, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+pub fn spawn_dispatcher(
+    services: Services,
+    outbox: Arc<dyn OutboxFeed>,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             dispatch_once(&services, outbox.as_ref()).await;

@@ -68,7 +68,8 @@ async fn route(gw: &Gateway, request: AxumRequest<AxumBody>, request_id: &str) -
     let bytes = to_bytes(body, MAX_GATEWAY_BODY)
         .await
         .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request body too large."))?;
-    let event = proxy_event(&parts.method, &path, parts.uri.query(), &parts.headers, &bytes, route.resource, &params, claims.as_ref(), request_id);
+    let event =
+        proxy_event(&parts.method, &path, parts.uri.query(), &parts.headers, &bytes, route.resource, &params, claims.as_ref(), request_id);
     let lambda_request = lambda_http::request::from_str(&event.to_string())
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", format!("proxy event: {e}")))?;
     let response = match route.function {
@@ -103,7 +104,11 @@ fn proxy_event(
     let mut query_multi = Map::new();
     for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         query_single.insert(k.to_string(), Value::String(v.to_string()));
-        query_multi.entry(k.to_string()).or_insert_with(|| Value::Array(vec![])).as_array_mut().map(|a| a.push(Value::String(v.to_string())));
+        query_multi
+            .entry(k.to_string())
+            .or_insert_with(|| Value::Array(vec![]))
+            .as_array_mut()
+            .map(|a| a.push(Value::String(v.to_string())));
     }
     let path_params: Map<String, Value> = params.iter().map(|(k, v)| ((*k).to_owned(), Value::String(v.clone()))).collect();
     let (body, is_base64) = match std::str::from_utf8(body) {

@@ -29,7 +29,11 @@ async fn main() -> anyhow::Result<()> {
     config.hotel = booking_functions::wiring::catalog()?;
     if let Ok(secret_key) = std::env::var("STRIPE_SECRET_KEY") {
         let need = |name: &str| std::env::var(name).with_context(|| format!("{name} is required when STRIPE_SECRET_KEY is set"));
-        config.real_stripe = Some(devstack::RealStripe { secret_key, publishable_key: need("STRIPE_PUBLISHABLE_KEY")?, webhook_secret: need("STRIPE_WEBHOOK_SECRET")? });
+        config.real_stripe = Some(devstack::RealStripe {
+            secret_key,
+            publishable_key: need("STRIPE_PUBLISHABLE_KEY")?,
+            webhook_secret: need("STRIPE_WEBHOOK_SECRET")?,
+        });
     }
     let demo = config.demo_user.clone();
     let stack = start(config).await?;

@@ -146,7 +146,8 @@ impl RunningStack {
 
 pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| setup("data dir")(e.to_string()))?;
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await.map_err(|source| StackError::Bind { port: config.port, source })?;
+    let listener =
+        tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await.map_err(|source| StackError::Bind { port: config.port, source })?;
     let addr = listener.local_addr().map_err(|source| StackError::Bind { port: config.port, source })?;
     let base = format!("http://{addr}");
     let secrets = LocalSecrets::load_or_create(&config.data_dir).map_err(|e| setup("local secrets")(e.to_string()))?;
@@ -195,11 +196,24 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     })
     .await
     .map_err(|e| setup("identity provider")(e.to_string()))?;
-    let verifier = JwksVerifier::new(VerifierConfig { issuer: issuer.clone(), client_id: CLIENT_ID.into(), token_use: TokenUse::Id, leeway_secs: 0 }, idp.jwks());
+    let verifier = JwksVerifier::new(
+        VerifierConfig { issuer: issuer.clone(), client_id: CLIENT_ID.into(), token_use: TokenUse::Id, leeway_secs: 0 },
+        idp.jwks(),
+    );
 
     let store = Arc::new(store);
-    let services = Services { hotel: Arc::new(config.hotel.clone()), store: store.clone(), payments: Arc::new(payments), notifier: Arc::new(notifier), clock };
-    let gw = Arc::new(gateway::Gateway { services: services.clone(), verifier: Arc::new(verifier), webhook_secret: WebhookSecret::new(webhook_secret) });
+    let services = Services {
+        hotel: Arc::new(config.hotel.clone()),
+        store: store.clone(),
+        payments: Arc::new(payments),
+        notifier: Arc::new(notifier),
+        clock,
+    };
+    let gw = Arc::new(gateway::Gateway {
+        services: services.clone(),
+        verifier: Arc::new(verifier),
+        webhook_secret: WebhookSecret::new(webhook_secret),
+    });
 
     let site_config = json!({
         "hotel": config.hotel.name(),

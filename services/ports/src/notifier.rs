@@ -22,6 +22,8 @@ impl std::fmt::Debug for Channel {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboundMessage {
     pub dedup_key: String,
+    /// Flattened: `{"channel": "email", "to": .., "subject": .., ..}`.
+    #[serde(flatten)]
     pub channel: Channel,
     pub body: String,
 }
