@@ -19,6 +19,7 @@ pub const CARD_OK: &str = "4242 4242 4242 4242";
 pub const CARD_DECLINED: &str = "4000 0000 0000 0002";
 pub const CARD_NO_FUNDS: &str = "4000 0000 0000 9995";
 
+#[derive(Debug)]
 pub struct TestStack {
     pub stack: RunningStack,
     pub http: reqwest::Client,

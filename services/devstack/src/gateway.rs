@@ -98,17 +98,13 @@ fn proxy_event(
     for (name, value) in headers {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
         single.insert(name.as_str().to_owned(), Value::String(value.clone()));
-        multi.entry(name.as_str().to_owned()).or_insert_with(|| Value::Array(vec![])).as_array_mut().map(|a| a.push(Value::String(value)));
+        push_multi(&mut multi, name.as_str(), value);
     }
     let mut query_single = Map::new();
     let mut query_multi = Map::new();
     for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         query_single.insert(k.to_string(), Value::String(v.to_string()));
-        query_multi
-            .entry(k.to_string())
-            .or_insert_with(|| Value::Array(vec![]))
-            .as_array_mut()
-            .map(|a| a.push(Value::String(v.to_string())));
+        push_multi(&mut query_multi, &k, v.to_string());
     }
     let path_params: Map<String, Value> = params.iter().map(|(k, v)| ((*k).to_owned(), Value::String(v.clone()))).collect();
     let (body, is_base64) = match std::str::from_utf8(body) {
@@ -160,6 +156,13 @@ fn proxy_event(
         "body": body,
         "isBase64Encoded": is_base64
     })
+}
+
+/// Appends to a `multiValue*` map, as API Gateway builds them.
+fn push_multi(map: &mut Map<String, Value>, key: &str, value: String) {
+    if let Value::Array(values) = map.entry(key.to_owned()).or_insert_with(|| Value::Array(Vec::new())) {
+        values.push(Value::String(value));
+    }
 }
 
 fn from_lambda(response: lambda_http::Response<Body>) -> AxumResponse<AxumBody> {

@@ -3,11 +3,11 @@
 //! One HTTP listener serves
 //! - `/`            the static site (`site/`) with the same security headers CloudFront will set, and `/config.json`;
 //! - `/api/*`       the API, through an emulation of API Gateway (REST): route table, Cognito-style JWT
-//!                  authorizer, HTTP turned into the very proxy event a Lambda receives, and the *same* handler
-//!                  functions the Lambda binaries run;
+//!   authorizer, HTTP turned into the very proxy event a Lambda receives, and the *same* handler functions the
+//!   Lambda binaries run;
 //! - `/idp/*`       a local OpenID Connect provider shaped like a Cognito user pool and its hosted UI;
 //! - `/stripe/*`    a local Stripe-compatible payment server that the real Stripe adapter talks to and that sends
-//!                  signed webhooks back to `/api/webhooks/stripe`;
+//!   signed webhooks back to `/api/webhooks/stripe`;
 //! - `/dev/outbox`  every email/SMS "sent".
 //!
 //! Background loops stand in for what AWS does on its own: the DynamoDB stream feeding `notify`, and the

@@ -14,24 +14,26 @@ pub struct OutboxPage {
     pub path: PathBuf,
 }
 
-fn messages(page: &OutboxPage) -> Result<Vec<SentMessage>, Response> {
-    FileOutbox::read(&page.path).map_err(|e| {
-        tracing::error!(error = %e, "outbox unreadable");
-        (StatusCode::INTERNAL_SERVER_ERROR, "outbox unreadable").into_response()
-    })
+fn messages(page: &OutboxPage) -> Result<Vec<SentMessage>, std::io::Error> {
+    FileOutbox::read(&page.path)
+}
+
+fn unreadable(e: &std::io::Error) -> Response {
+    tracing::error!(error = %e, "outbox unreadable");
+    (StatusCode::INTERNAL_SERVER_ERROR, "outbox unreadable").into_response()
 }
 
 pub async fn json(State(page): State<Arc<OutboxPage>>) -> Response {
     match messages(&page) {
         Ok(list) => Json(list).into_response(),
-        Err(e) => e,
+        Err(e) => unreadable(&e),
     }
 }
 
 pub async fn html(State(page): State<Arc<OutboxPage>>) -> Response {
     let list = match messages(&page) {
         Ok(list) => list,
-        Err(e) => return e,
+        Err(e) => return unreadable(&e),
     };
     let mut items = String::new();
     for m in list.iter().rev() {
