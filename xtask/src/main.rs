@@ -9,6 +9,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
+mod pyenv;
+
 #[derive(Debug, Parser)]
 #[command(about = "Hotel booking project tasks")]
 struct Cli {
@@ -29,6 +31,8 @@ enum Cmd {
     Check,
     /// Only the tests.
     Test,
+    /// Create or refresh the project-local Python venv (moto, cfn-lint) from requirements-dev.txt.
+    Pyenv,
 }
 
 fn main() -> Result<()> {
@@ -45,9 +49,11 @@ fn main() -> Result<()> {
         ),
         Cmd::Check => check(),
         Cmd::Test => test(),
+        Cmd::Pyenv => pyenv::ensure(&root),
     }
 }
 
+/// The CI gate. Steps run in order and stop at the first failure; each later issue adds its step here.
 fn check() -> Result<()> {
     let started = Instant::now();
     run("format", cargo().args(["fmt", "--all", "--check"]))?;
@@ -65,7 +71,7 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
-fn run(step: &str, command: &mut Command) -> Result<()> {
+pub(crate) fn run(step: &str, command: &mut Command) -> Result<()> {
     eprintln!("\n==> {step}: {command:?}");
     let started = Instant::now();
     let status = command.status().with_context(|| format!("could not start {step}"))?;
