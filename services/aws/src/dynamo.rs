@@ -1,0 +1,542 @@
+//! The booking store on a single DynamoDB table.
+//!
+//! Layout (keys `pk`/`sk`, all strings; see ARCHITECTURE.md, "DynamoDB single table"):
+//!
+//! | item              | pk                          | sk            | other attributes                                        |
+//! |-------------------|-----------------------------|---------------|---------------------------------------------------------|
+//! | night counter     | `NIGHT#<room type>#<date>`  | `NIGHT`       | `taken` (N)                                             |
+//! | booking           | `BOOKING#<ref>`             | `BOOKING`     | `version`, `state`, `payload` (JSON), GSI keys below    |
+//! | idempotency       | `IDEMPOTENCY#<key>`         | `IDEMPOTENCY` | `payload_hash`, `result`, `until` (ms), `expires_at` TTL|
+//! | outbox event      | `EVENT#<event id>`          | `EVENT`       | `entity`=`event`, `payload` (JSON), `expires_at` TTL    |
+//!
+//! GSI `by-guest` (`gsi1pk` = `GUEST#<sub>`, `gsi1sk` = `<check-in>#<ref>`) lists a guest's bookings by date;
+//! the sparse GSI `held-by-expiry` (`gsi2pk` = `HELD`, `gsi2sk` = `<expiry ms, padded>#<ref>`, present only while
+//! held) feeds the sweeper. The stream (NEW_IMAGE) carries outbox inserts to `notify`.
+//!
+//! Every change is one `TransactWriteItems`: the booking's conditional update (`version = :old`), one counter
+//! update per night (`taken <= capacity - rooms` to take, `taken >= rooms` to release) and the outbox put. A
+//! cancelled transaction is read item by item to say which night sold out.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, KeysAndAttributes, Projection,
+    ProjectionType, Put, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification, TransactWriteItem, Update,
+};
+use booking_domain::{Booking, BookingRef, BookingState, GuestId, InventoryEffect, NightCount, RoomTypeId};
+use booking_ports::{BookingEvent, BookingStore, IdempotencyBegin, OutboxFeed, StoreError, Transition};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+const BY_GUEST: &str = "by-guest";
+const HELD_BY_EXPIRY: &str = "held-by-expiry";
+/// How long outbox items stay on the table after the stream delivered them (TTL).
+const EVENT_RETENTION_DAYS: i64 = 7;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// The table's key schema and indexes: used to create it locally and checked against the CloudFormation template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableLayout;
+
+impl TableLayout {
+    pub const PARTITION_KEY: &'static str = "pk";
+    pub const SORT_KEY: &'static str = "sk";
+    pub const INDEXES: [(&'static str, &'static str, &'static str); 2] =
+        [(BY_GUEST, "gsi1pk", "gsi1sk"), (HELD_BY_EXPIRY, "gsi2pk", "gsi2sk")];
+    pub const TTL_ATTRIBUTE: &'static str = "expires_at";
+}
+
+/// The DynamoDB adapter. Cheap to clone (the SDK client is an `Arc` inside).
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn unavailable<E: std::error::Error + 'static>(e: E) -> StoreError {
+    StoreError::Unavailable(DisplayErrorContext(e).to_string())
+}
+
+fn build<T>(r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::Unavailable(format!("request build: {e}")))
+}
+
+fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+}
+
+fn night_key(room_type: &RoomTypeId, night: NaiveDate) -> Item {
+    key(format!("NIGHT#{room_type}#{night}"), "NIGHT")
+}
+
+fn booking_key(reference: &BookingRef) -> Item {
+    key(format!("BOOKING#{reference}"), "BOOKING")
+}
+
+fn expiry_sort_key(b: &Booking) -> String {
+    format!("{:020}#{}", b.hold_expires_at().timestamp_millis().max(0), b.reference())
+}
+
+fn str_attr<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) => Ok(v),
+        _ => Err(StoreError::Corrupt(format!("attribute {name} missing or not a string"))),
+    }
+}
+
+fn num_attr(item: &Item, name: &str) -> Result<i64, StoreError> {
+    match item.get(name) {
+        Some(AttributeValue::N(v)) => v.parse().map_err(|_| StoreError::Corrupt(format!("attribute {name} is not a number"))),
+        None => Ok(0),
+        _ => Err(StoreError::Corrupt(format!("attribute {name} not a number"))),
+    }
+}
+
+fn booking_of(item: &Item) -> Result<Booking, StoreError> {
+    serde_json::from_str(str_attr(item, "payload")?).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+impl DynamoStore {
+    pub fn new(config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+        DynamoStore { client: Client::new(config), table: table.into() }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Creates the table as the CloudFormation template declares it (on-demand, two GSIs, NEW_IMAGE stream,
+    /// TTL). For local AWS mode and tests; in AWS the stack owns the table.
+    pub async fn create_table(&self) -> Result<(), StoreError> {
+        let attr = |name: &str| build(AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build());
+        let schema = |hash: &str, range: &str| -> Result<Vec<KeySchemaElement>, StoreError> {
+            Ok(vec![
+                build(KeySchemaElement::builder().attribute_name(hash).key_type(KeyType::Hash).build())?,
+                build(KeySchemaElement::builder().attribute_name(range).key_type(KeyType::Range).build())?,
+            ])
+        };
+        let mut request = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .set_key_schema(Some(schema(TableLayout::PARTITION_KEY, TableLayout::SORT_KEY)?))
+            .attribute_definitions(attr(TableLayout::PARTITION_KEY)?)
+            .attribute_definitions(attr(TableLayout::SORT_KEY)?)
+            .stream_specification(build(
+                StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::NewImage).build(),
+            )?);
+        for (index, hash, range) in TableLayout::INDEXES {
+            request = request.attribute_definitions(attr(hash)?).attribute_definitions(attr(range)?).global_secondary_indexes(build(
+                GlobalSecondaryIndex::builder()
+                    .index_name(index)
+                    .set_key_schema(Some(schema(hash, range)?))
+                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .build(),
+            )?);
+        }
+        match request.send().await {
+            Ok(_) => {}
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_in_use_exception()) => return Ok(()),
+            Err(e) => return Err(unavailable(e)),
+        }
+        self.client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(build(
+                TimeToLiveSpecification::builder().enabled(true).attribute_name(TableLayout::TTL_ATTRIBUTE).build(),
+            )?)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    fn counter_updates(&self, booking: &Booking, effect: InventoryEffect, capacity: u32) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let request = &booking.quote().request;
+        let rooms = i64::from(request.rooms);
+        let mut items = Vec::new();
+        for night in request.stay.each_night() {
+            let update = match effect {
+                InventoryEffect::Take => Update::builder()
+                    .update_expression("ADD #taken :rooms")
+                    .condition_expression("attribute_not_exists(#taken) OR #taken <= :limit")
+                    .expression_attribute_values(":rooms", n(rooms))
+                    .expression_attribute_values(":limit", n(i64::from(capacity) - rooms)),
+                InventoryEffect::Release => Update::builder()
+                    .update_expression("ADD #taken :minus")
+                    .condition_expression("#taken >= :rooms")
+                    .expression_attribute_values(":minus", n(-rooms))
+                    .expression_attribute_values(":rooms", n(rooms)),
+                InventoryEffect::None => return Ok(Vec::new()),
+            };
+            let update = update
+                .table_name(&self.table)
+                .set_key(Some(night_key(&request.room_type, night)))
+                .expression_attribute_names("#taken", "taken");
+            items.push(TransactWriteItem::builder().update(build(update.build())?).build());
+        }
+        Ok(items)
+    }
+
+    fn booking_put(&self, booking: &Booking) -> Result<TransactWriteItem, StoreError> {
+        let mut item = booking_key(booking.reference());
+        item.insert("entity".into(), s("booking"));
+        item.insert("version".into(), n(booking.version()));
+        item.insert("state".into(), s(booking.state().as_str()));
+        item.insert("payload".into(), s(json(booking)?));
+        item.insert("gsi1pk".into(), s(format!("GUEST#{}", booking.guest().as_str())));
+        item.insert("gsi1sk".into(), s(format!("{}#{}", booking.quote().request.stay.check_in(), booking.reference())));
+        if booking.state() == BookingState::Held {
+            item.insert("gsi2pk".into(), s("HELD"));
+            item.insert("gsi2sk".into(), s(expiry_sort_key(booking)));
+        }
+        let put = Put::builder().table_name(&self.table).set_item(Some(item)).condition_expression("attribute_not_exists(pk)");
+        Ok(TransactWriteItem::builder().put(build(put.build())?).build())
+    }
+
+    fn booking_update(&self, previous: &Booking, next: &Booking) -> Result<TransactWriteItem, StoreError> {
+        let mut expression = "SET #version = :new, #state = :state, payload = :payload".to_owned();
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(booking_key(next.reference())))
+            .condition_expression("#version = :old")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":old", n(previous.version()))
+            .expression_attribute_values(":new", n(next.version()))
+            .expression_attribute_values(":state", s(next.state().as_str()))
+            .expression_attribute_values(":payload", s(json(next)?));
+        if next.state() == BookingState::Held {
+            expression.push_str(", gsi2pk = :held, gsi2sk = :expiry");
+            update =
+                update.expression_attribute_values(":held", s("HELD")).expression_attribute_values(":expiry", s(expiry_sort_key(next)));
+        } else {
+            expression.push_str(" REMOVE gsi2pk, gsi2sk");
+        }
+        Ok(TransactWriteItem::builder().update(build(update.update_expression(expression).build())?).build())
+    }
+
+    fn event_put(&self, event: &BookingEvent, pending: bool) -> Result<TransactWriteItem, StoreError> {
+        let mut item = key(format!("EVENT#{}", event.id), "EVENT");
+        item.insert("entity".into(), s("event"));
+        item.insert("payload".into(), s(json(event)?));
+        item.insert("occurred_at".into(), s(event.occurred_at.to_rfc3339()));
+        item.insert(TableLayout::TTL_ATTRIBUTE.into(), n((event.occurred_at + Duration::days(EVENT_RETENTION_DAYS)).timestamp()));
+        if pending {
+            item.insert("pending".into(), s("1"));
+        }
+        let put = Put::builder().table_name(&self.table).set_item(Some(item)).condition_expression("attribute_not_exists(pk)");
+        Ok(TransactWriteItem::builder().put(build(put.build())?).build())
+    }
+
+    /// Runs one transaction; `explain(index, code)` turns the first failed condition into a domain error.
+    async fn transact(&self, items: Vec<TransactWriteItem>, token: &str, explain: impl Fn(usize) -> StoreError) -> Result<(), StoreError> {
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).client_request_token(token).send().await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) => match e.err() {
+                TransactWriteItemsError::TransactionCanceledException(cancelled) => {
+                    let reasons = cancelled.cancellation_reasons();
+                    if let Some(i) = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
+                        return Err(explain(i));
+                    }
+                    if reasons.iter().any(|r| matches!(r.code(), Some("TransactionConflict"))) {
+                        return Err(StoreError::Conflict);
+                    }
+                    Err(StoreError::Unavailable(format!(
+                        "transaction cancelled: {:?}",
+                        reasons.iter().map(|r| r.code()).collect::<Vec<_>>()
+                    )))
+                }
+                TransactWriteItemsError::TransactionInProgressException(_)
+                | TransactWriteItemsError::IdempotentParameterMismatchException(_) => Err(StoreError::Conflict),
+                other => Err(StoreError::Unavailable(format!("{}: {}", other.code().unwrap_or("error"), other.message().unwrap_or("")))),
+            },
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let out =
+            self.client.get_item().table_name(&self.table).set_key(Some(key)).consistent_read(true).send().await.map_err(unavailable)?;
+        Ok(out.item)
+    }
+
+    /// Whether outbox items are also marked for polling (local AWS mode, where no Lambda reads the stream).
+    fn poll_outbox(&self) -> bool {
+        self.table.starts_with("local-")
+    }
+}
+
+/// Unique, ≤ 36 characters, and the same for a retry of the same change: what `ClientRequestToken` wants.
+fn request_token(reference: &BookingRef, version: u64) -> String {
+    format!("{}-v{version}", reference.as_str())
+}
+
+#[async_trait]
+impl BookingStore for DynamoStore {
+    async fn night_counts(&self, room_type: &RoomTypeId, nights: &[NaiveDate], capacity: u32) -> Result<Vec<NightCount>, StoreError> {
+        let mut taken: HashMap<String, i64> = HashMap::new();
+        for chunk in nights.chunks(100) {
+            let keys: Vec<Item> = chunk.iter().map(|night| night_key(room_type, *night)).collect();
+            let mut request = Some(build(KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build())?);
+            let mut rounds = 0;
+            while let Some(batch) = request.take() {
+                rounds += 1;
+                let out = self.client.batch_get_item().request_items(&self.table, batch).send().await.map_err(unavailable)?;
+                for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                    taken.insert(str_attr(&item, "pk")?.to_owned(), num_attr(&item, "taken")?);
+                }
+                request = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
+                if request.is_some() && rounds > 10 {
+                    return Err(StoreError::Unavailable("batch get kept returning unprocessed keys".into()));
+                }
+            }
+        }
+        nights
+            .iter()
+            .map(|night| {
+                let t = taken.get(&format!("NIGHT#{room_type}#{night}")).copied().unwrap_or(0);
+                Ok(NightCount {
+                    date: *night,
+                    capacity,
+                    taken: u32::try_from(t).map_err(|_| StoreError::Corrupt(format!("taken {t} on {night}")))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn place_hold(&self, booking: &Booking, capacity: u32) -> Result<(), StoreError> {
+        let nights: Vec<NaiveDate> = booking.quote().request.stay.each_night().collect();
+        let mut items = self.counter_updates(booking, InventoryEffect::Take, capacity)?;
+        items.push(self.booking_put(booking)?);
+        let last = items.len() - 1;
+        self.transact(items, &request_token(booking.reference(), booking.version()), |i| {
+            if i == last {
+                StoreError::Conflict
+            } else {
+                nights.get(i).map_or(StoreError::Conflict, |night| StoreError::SoldOut { night: *night })
+            }
+        })
+        .await
+    }
+
+    async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError> {
+        let Transition { previous, next, effect, capacity, event } = change;
+        let nights: Vec<NaiveDate> = next.quote().request.stay.each_night().collect();
+        let counters = self.counter_updates(next, effect, capacity)?;
+        let counter_count = counters.len();
+        let mut items = vec![self.booking_update(previous, next)?];
+        items.extend(counters);
+        if let Some(event) = event {
+            items.push(self.event_put(event, self.poll_outbox())?);
+        }
+        // Item 0 is the booking, 1..=counter_count the nights, then the event.
+        self.transact(items, &request_token(next.reference(), next.version()), |i| match (i, nights.get(i.wrapping_sub(1))) {
+            (0, _) => StoreError::Conflict,
+            (i, Some(night)) if i <= counter_count && effect == InventoryEffect::Take => StoreError::SoldOut { night: *night },
+            (i, Some(night)) if i <= counter_count => StoreError::Corrupt(format!("release below zero on {night}")),
+            _ => StoreError::Conflict,
+        })
+        .await
+    }
+
+    async fn get_booking(&self, reference: &BookingRef) -> Result<Option<Booking>, StoreError> {
+        self.get(booking_key(reference)).await?.as_ref().map(booking_of).transpose()
+    }
+
+    async fn bookings_for_guest(&self, guest: &GuestId) -> Result<Vec<Booking>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(BY_GUEST)
+                .key_condition_expression("gsi1pk = :guest")
+                .expression_attribute_values(":guest", s(format!("GUEST#{}", guest.as_str())))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in page.items() {
+                out.push(booking_of(item)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn expired_holds(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError> {
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(HELD_BY_EXPIRY)
+            .key_condition_expression("gsi2pk = :held AND gsi2sk <= :now")
+            .expression_attribute_values(":held", s("HELD"))
+            .expression_attribute_values(":now", s(format!("{:020}#~", now.timestamp_millis().max(0))))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let mut out = Vec::new();
+        for item in page.items() {
+            let booking = booking_of(item)?;
+            if booking.is_hold_expired(now) {
+                out.push(booking);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn begin_idempotent(
+        &self,
+        key_name: &str,
+        payload_hash: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<IdempotencyBegin, StoreError> {
+        let mut item = key(format!("IDEMPOTENCY#{key_name}"), "IDEMPOTENCY");
+        item.insert("payload_hash".into(), s(payload_hash));
+        item.insert("status".into(), s("in_progress"));
+        item.insert("until".into(), n((now + lease).timestamp_millis()));
+        item.insert(TableLayout::TTL_ATTRIBUTE.into(), n((now + lease).timestamp() + 60));
+        let claimed = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR #until <= :now")
+            .expression_attribute_names("#until", "until")
+            .expression_attribute_values(":now", n(now.timestamp_millis()))
+            .send()
+            .await;
+        match claimed {
+            Ok(_) => return Ok(IdempotencyBegin::Started),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {}
+            Err(e) => return Err(unavailable(e)),
+        }
+        // Someone holds a live record: report what it is.
+        let Some(existing) = self.get(key(format!("IDEMPOTENCY#{key_name}"), "IDEMPOTENCY")).await? else {
+            return Err(StoreError::Conflict);
+        };
+        if str_attr(&existing, "payload_hash")? != payload_hash {
+            return Ok(IdempotencyBegin::PayloadMismatch);
+        }
+        match str_attr(&existing, "status")? {
+            "completed" => {
+                let result = serde_json::from_str(str_attr(&existing, "result")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(IdempotencyBegin::Completed(result))
+            }
+            _ => Ok(IdempotencyBegin::InProgress),
+        }
+    }
+
+    async fn complete_idempotent(
+        &self,
+        key_name: &str,
+        result: &serde_json::Value,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let done = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("IDEMPOTENCY#{key_name}"), "IDEMPOTENCY")))
+            .update_expression("SET #status = :completed, #result = :result, #until = :until, #ttl = :ttl")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#result", "result")
+            .expression_attribute_names("#until", "until")
+            .expression_attribute_names("#ttl", TableLayout::TTL_ATTRIBUTE)
+            .expression_attribute_values(":completed", s("completed"))
+            .expression_attribute_values(":result", s(json(result)?))
+            .expression_attribute_values(":until", n((now + ttl).timestamp_millis()))
+            .expression_attribute_values(":ttl", n((now + ttl).timestamp()))
+            .send()
+            .await;
+        match done {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Err(StoreError::Conflict),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn abandon_idempotent(&self, key_name: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("IDEMPOTENCY#{key_name}"), "IDEMPOTENCY")))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+/// Local AWS mode only (tables named `local-*`): no Lambda reads the stream there, so the dev stack polls
+/// outbox items still marked `pending`. In AWS the stream delivers them and this is never called.
+#[async_trait]
+impl OutboxFeed for DynamoStore {
+    async fn pending_events(&self, limit: usize) -> Result<Vec<BookingEvent>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("entity = :event AND attribute_exists(pending)")
+                .expression_attribute_values(":event", s("event"))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in page.items() {
+                out.push(serde_json::from_str::<BookingEvent>(str_attr(item, "payload")?).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() || out.len() >= limit {
+                out.sort_by(|a, b| a.occurred_at.cmp(&b.occurred_at).then_with(|| a.id.cmp(&b.id)));
+                out.truncate(limit);
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn mark_dispatched(&self, event_id: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("EVENT#{event_id}"), "EVENT")))
+            .update_expression("REMOVE pending")
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}
