@@ -26,6 +26,8 @@ pub struct TestStack {
     pub base: String,
     pub data_dir: PathBuf,
     _dir: Option<tempfile::TempDir>,
+    /// In AWS mode, the emulator the stack's DynamoDB and SNS clients talk to (killed on drop).
+    pub moto: Option<booking_aws::moto::MotoServer>,
 }
 
 fn site_dir() -> PathBuf {
@@ -41,16 +43,31 @@ pub async fn spawn() -> TestStack {
     stack
 }
 
+/// Starts a fresh stack whose store and notifier are the AWS adapters, against a fresh moto.
+pub async fn spawn_aws() -> TestStack {
+    let moto = booking_aws::moto::MotoServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut stack = start(dir.path(), Some(moto.endpoint.clone())).await;
+    stack._dir = Some(dir);
+    stack.moto = Some(moto);
+    stack
+}
+
 /// Starts a stack on an existing data directory (restart tests).
 pub async fn spawn_in(data_dir: &Path) -> TestStack {
+    start(data_dir, None).await
+}
+
+async fn start(data_dir: &Path, aws_endpoint: Option<String>) -> TestStack {
     let mut config = StackConfig::new(data_dir.to_owned(), site_dir()).unwrap();
+    config.aws_endpoint = aws_endpoint;
     config.port = 0;
     config.dispatch_every = Duration::from_millis(50);
     config.sweep_every = Duration::from_millis(200);
     let stack = devstack::start(config).await.unwrap();
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(Duration::from_secs(20)).build().unwrap();
     let base = stack.base_url.clone();
-    TestStack { stack, http, base, data_dir: data_dir.to_owned(), _dir: None }
+    TestStack { stack, http, base, data_dir: data_dir.to_owned(), _dir: None, moto: None }
 }
 
 /// A date `days` from today (UTC), as the API wants it.

@@ -1,13 +1,43 @@
-//! The product end to end, over real HTTP, against the local stack on a random port.
+//! The product end to end, over real HTTP, against the local stack on a random port: every scenario runs twice,
+//! on the embedded adapters and on the AWS adapters (DynamoDB and SNS served by moto).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use booking_e2e::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_guest_signs_in_searches_books_pays_and_cancels() {
-    let t = spawn().await;
+/// Each scenario as two tests: `embedded::<name>` and `aws::<name>`.
+macro_rules! in_both_modes {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(booking_e2e::spawn().await).await
+                }
+            )*
+        }
+        mod aws {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(booking_e2e::spawn_aws().await).await
+                }
+            )*
+        }
+    };
+}
+
+in_both_modes!(
+    a_guest_signs_in_searches_books_pays_and_cancels,
+    a_declined_card_leaves_no_booking_and_frees_the_rooms,
+    guests_racing_for_the_last_room_get_exactly_one_booking,
+    a_webhook_replayed_ten_times_books_and_notifies_once,
+    a_retried_booking_request_holds_nothing_twice,
+    bad_input_gets_a_clear_4xx_and_changes_nothing
+);
+
+async fn a_guest_signs_in_searches_books_pays_and_cancels(t: TestStack) {
     let token = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
 
     // Search: public, priced per night, taxes included.
@@ -71,9 +101,7 @@ async fn a_guest_signs_in_searches_books_pays_and_cancels() {
     t.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_declined_card_leaves_no_booking_and_frees_the_rooms() {
-    let t = spawn().await;
+async fn a_declined_card_leaves_no_booking_and_frees_the_rooms(t: TestStack) {
     let token = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
     for (i, card) in [CARD_DECLINED, CARD_NO_FUNDS].into_iter().enumerate() {
         let (status, created) = t.book(&token, &format!("e2e-declined-{i}-key"), "family-suite", 50 + i as u64 * 5, 2, 3).await;
@@ -97,9 +125,7 @@ async fn a_declined_card_leaves_no_booking_and_frees_the_rooms() {
     t.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn guests_racing_for_the_last_room_get_exactly_one_booking() {
-    let t = spawn().await;
+async fn guests_racing_for_the_last_room_get_exactly_one_booking(t: TestStack) {
     let mut tokens = Vec::new();
     for i in 0..6 {
         tokens.push(t.sign_up(&format!("Racer {i}"), &format!("racer{i}@example.com"), "racing-password").await);
@@ -152,9 +178,7 @@ async fn guests_racing_for_the_last_room_get_exactly_one_booking() {
     t.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_webhook_replayed_ten_times_books_and_notifies_once() {
-    let t = spawn().await;
+async fn a_webhook_replayed_ten_times_books_and_notifies_once(t: TestStack) {
     let token = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
     let (status, created) = t.book(&token, "e2e-replay-key-1", "classic-double", 70, 2, 2).await;
     assert_eq!(status, StatusCode::CREATED);
@@ -227,9 +251,7 @@ async fn a_webhook_replayed_ten_times_books_and_notifies_once() {
     t.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_retried_booking_request_holds_nothing_twice() {
-    let t = spawn().await;
+async fn a_retried_booking_request_holds_nothing_twice(t: TestStack) {
     let token = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
     let (s1, first) = t.book(&token, "e2e-retry-key-1", "deluxe-king", 80, 2, 2).await;
     let (s2, second) = t.book(&token, "e2e-retry-key-1", "deluxe-king", 80, 2, 2).await;
@@ -244,9 +266,7 @@ async fn a_retried_booking_request_holds_nothing_twice() {
     t.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
-    let t = spawn().await;
+async fn bad_input_gets_a_clear_4xx_and_changes_nothing(t: TestStack) {
     let token = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
     let good = json!({
         "room_type": "classic-double", "check_in": day(20), "check_out": day(22), "guests": 2,

@@ -20,3 +20,20 @@ pub async fn sdk_config(endpoint: Option<&str>, region: Option<&str>) -> SdkConf
     }
     loader.load().await
 }
+
+/// An SDK configuration for a local emulator (moto): fixed region, dummy static credentials (the emulator
+/// accepts any), every client at `endpoint`.
+pub fn local_sdk_config(endpoint: &str) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(aws_sdk_dynamodb::config::Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "local-emulator",
+        )))
+        .build()
+}

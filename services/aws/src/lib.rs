@@ -7,8 +7,10 @@
 mod config;
 mod dynamo;
 pub mod moto;
+mod secrets;
 mod sns;
 
-pub use config::{AwsError, sdk_config};
+pub use config::{AwsError, local_sdk_config, sdk_config};
 pub use dynamo::{DynamoStore, TableLayout};
-pub use sns::SnsNotifier;
+pub use secrets::{SecretError, StripeSecrets, stripe_secrets};
+pub use sns::{SnsNotifier, is_e164};

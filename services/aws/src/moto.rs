@@ -66,14 +66,7 @@ impl MotoServer {
 
     /// An SDK config for this server with dummy static credentials (moto accepts any).
     pub fn sdk_config(&self) -> aws_config::SdkConfig {
-        aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(aws_sdk_dynamodb::config::Credentials::new(
-                "testing", "testing", None, None, "moto",
-            )))
-            .build()
+        crate::local_sdk_config(&self.endpoint)
     }
 }
 

@@ -18,6 +18,9 @@ struct Args {
     /// The static site to serve.
     #[arg(long, default_value = "site", env = "DEV_SITE_DIR")]
     site_dir: PathBuf,
+    /// Run storage and notifications on the AWS adapters (DynamoDB, SNS) against this endpoint, e.g. moto.
+    #[arg(long, env = "DEV_AWS_ENDPOINT")]
+    aws_endpoint: Option<String>,
 }
 
 #[tokio::main]
@@ -26,6 +29,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let mut config = StackConfig::new(args.data_dir, args.site_dir)?;
     config.port = args.port;
+    config.aws_endpoint = args.aws_endpoint;
     config.hotel = booking_functions::wiring::catalog()?;
     if let Ok(secret_key) = std::env::var("STRIPE_SECRET_KEY") {
         let need = |name: &str| std::env::var(name).with_context(|| format!("{name} is required when STRIPE_SECRET_KEY is set"));

@@ -1,4 +1,5 @@
-//! `/dev/outbox`: what the guest would have received by email and SMS. Local mode only.
+//! `/dev/outbox`: what the guest would have received by email and SMS. Local modes only. In embedded mode the
+//! messages come from the outbox file; in local AWS mode from what moto's SNS recorded.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,30 +9,76 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use booking_embedded::{FileOutbox, SentMessage};
-use booking_ports::Channel;
+use booking_ports::{Channel, OutboundMessage};
+use serde_json::Value;
+
+pub enum Source {
+    File(PathBuf),
+    /// moto's `/moto-api/data.json`: SMS and the notifications topic's sent messages.
+    Moto {
+        endpoint: String,
+        topic_arn: String,
+    },
+}
 
 pub struct OutboxPage {
-    pub path: PathBuf,
+    pub source: Source,
 }
 
-fn messages(page: &OutboxPage) -> Result<Vec<SentMessage>, std::io::Error> {
-    FileOutbox::read(&page.path)
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Unreadable(String);
+
+async fn messages(page: &OutboxPage) -> Result<Vec<SentMessage>, Unreadable> {
+    match &page.source {
+        Source::File(path) => FileOutbox::read(path).map_err(|e| Unreadable(e.to_string())),
+        Source::Moto { endpoint, topic_arn } => {
+            let data: Value = async { reqwest::get(format!("{endpoint}/moto-api/data.json")).await?.json().await }
+                .await
+                .map_err(|e: reqwest::Error| Unreadable(e.to_string()))?;
+            Ok(from_moto(&data, topic_arn))
+        }
+    }
 }
 
-fn unreadable(e: &std::io::Error) -> Response {
+/// moto keeps topic messages as `[id, message, subject, attributes, group]` and SMS as objects; neither has a
+/// timestamp or our dedup key, so those are left empty.
+fn from_moto(data: &Value, topic_arn: &str) -> Vec<SentMessage> {
+    let sent_at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+    let mut out = Vec::new();
+    let topics = data["sns"]["Topic"].as_array().cloned().unwrap_or_default();
+    for topic in topics.iter().filter(|t| t["arn"] == topic_arn) {
+        for n in topic["sent_notifications"].as_array().into_iter().flatten() {
+            let text = |i: usize| n[i].as_str().unwrap_or_default().to_owned();
+            let to = n[3]["recipient"]["Value"].as_str().unwrap_or_default().to_owned();
+            out.push(SentMessage {
+                sent_at,
+                message: OutboundMessage { dedup_key: String::new(), channel: Channel::Email { to, subject: text(2) }, body: text(1) },
+            });
+        }
+    }
+    for sms in data["sns"]["SMS"].as_array().into_iter().flatten() {
+        let to = sms["phone_number"].as_str().unwrap_or_default().to_owned();
+        let body = sms["message"].as_str().unwrap_or_default().to_owned();
+        out.push(SentMessage { sent_at, message: OutboundMessage { dedup_key: String::new(), channel: Channel::Sms { to }, body } });
+    }
+    out
+}
+
+fn unreadable(e: &Unreadable) -> Response {
     tracing::error!(error = %e, "outbox unreadable");
     (StatusCode::INTERNAL_SERVER_ERROR, "outbox unreadable").into_response()
 }
 
 pub async fn json(State(page): State<Arc<OutboxPage>>) -> Response {
-    match messages(&page) {
+    match messages(&page).await {
         Ok(list) => Json(list).into_response(),
         Err(e) => unreadable(&e),
     }
 }
 
 pub async fn html(State(page): State<Arc<OutboxPage>>) -> Response {
-    let list = match messages(&page) {
+    let list = match messages(&page).await {
         Ok(list) => list,
         Err(e) => return unreadable(&e),
     };

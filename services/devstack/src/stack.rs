@@ -10,7 +10,7 @@ use booking_domain::Hotel;
 use booking_embedded::{EmbeddedStore, FileOutbox};
 use booking_functions::record::WebhookSecret;
 use booking_identity::{JwksVerifier, TokenUse, VerifierConfig};
-use booking_ports::{Clock, OutboxFeed, SystemClock};
+use booking_ports::{BookingStore, Clock, Notifier, OutboxFeed, SystemClock};
 use booking_stripe::{StripeConfig, StripeGateway};
 use local_idp::{DemoUser, Idp, IdpConfig};
 use local_stripe::{LocalStripe, LocalStripeConfig};
@@ -49,6 +49,8 @@ pub struct StackConfig {
     pub dispatch_every: Duration,
     pub real_stripe: Option<RealStripe>,
     pub demo_user: DemoUser,
+    /// Run the store and notifier on the AWS adapters against this endpoint (moto) instead of embedded ones.
+    pub aws_endpoint: Option<String>,
 }
 
 impl StackConfig {
@@ -63,6 +65,7 @@ impl StackConfig {
             dispatch_every: Duration::from_millis(200),
             real_stripe: None,
             demo_user: DemoUser { email: "guest@example.com".into(), password: "demo-password".into(), name: "Demo Guest".into() },
+            aws_endpoint: None,
         })
     }
 }
@@ -144,6 +147,32 @@ impl RunningStack {
     }
 }
 
+/// The adapters that differ between embedded and local-AWS mode.
+struct Ports {
+    store: Arc<dyn BookingStore>,
+    outbox: Arc<dyn OutboxFeed>,
+    notifier: Arc<dyn Notifier>,
+    sent: outbox_page::Source,
+}
+
+fn local_ports(config: &StackConfig, outbox_path: &std::path::Path) -> Result<Ports, StackError> {
+    let store = Arc::new(EmbeddedStore::open(&config.data_dir.join("store.redb")).map_err(|e| setup("store")(e.to_string()))?);
+    let notifier = FileOutbox::open(outbox_path, config.clock.clone()).map_err(|e| setup("outbox")(e.to_string()))?;
+    Ok(Ports { store: store.clone(), outbox: store, notifier: Arc::new(notifier), sent: outbox_page::Source::File(outbox_path.to_owned()) })
+}
+
+/// DynamoDB and SNS on an AWS-compatible endpoint (moto): table `local-bookings` and topic `local-notifications`,
+/// created if missing, so the AWS adapters run the whole product.
+async fn aws_ports(endpoint: &str) -> Result<Ports, StackError> {
+    let aws = booking_aws::local_sdk_config(endpoint);
+    let store = Arc::new(booking_aws::DynamoStore::new(&aws, "local-bookings"));
+    store.create_table().await.map_err(|e| setup("DynamoDB table")(e.to_string()))?;
+    let notifier =
+        booking_aws::SnsNotifier::create_topic(&aws, "local-notifications").await.map_err(|e| setup("SNS topic")(e.to_string()))?;
+    let sent = outbox_page::Source::Moto { endpoint: endpoint.to_owned(), topic_arn: notifier.topic_arn().to_owned() };
+    Ok(Ports { store: store.clone(), outbox: store, notifier: Arc::new(notifier), sent })
+}
+
 pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| setup("data dir")(e.to_string()))?;
     let listener =
@@ -153,9 +182,11 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let secrets = LocalSecrets::load_or_create(&config.data_dir).map_err(|e| setup("local secrets")(e.to_string()))?;
 
     let clock = config.clock.clone();
-    let store = EmbeddedStore::open(&config.data_dir.join("store.redb")).map_err(|e| setup("store")(e.to_string()))?;
     let outbox_path = config.data_dir.join("outbox.jsonl");
-    let notifier = FileOutbox::open(&outbox_path, clock.clone()).map_err(|e| setup("outbox")(e.to_string()))?;
+    let ports = match &config.aws_endpoint {
+        None => local_ports(&config, &outbox_path)?,
+        Some(endpoint) => aws_ports(endpoint).await?,
+    };
 
     let (local_stripe, stripe_config, webhook_secret, publishable_key, payment_mode) = match &config.real_stripe {
         Some(real) => (
@@ -201,12 +232,11 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         idp.jwks(),
     );
 
-    let store = Arc::new(store);
     let services = Services {
         hotel: Arc::new(config.hotel.clone()),
-        store: store.clone(),
+        store: ports.store,
         payments: Arc::new(payments),
-        notifier: Arc::new(notifier),
+        notifier: ports.notifier,
         clock,
     };
     let gw = Arc::new(gateway::Gateway {
@@ -229,7 +259,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         "payments": { "mode": payment_mode, "publishableKey": publishable_key, "apiBase": format!("{base}/stripe/") },
     });
     let site_state = Arc::new(site::Site { root: config.site_dir.clone(), config: site_config });
-    let outbox_state = Arc::new(outbox_page::OutboxPage { path: outbox_path });
+    let outbox_state = Arc::new(outbox_page::OutboxPage { source: ports.sent });
 
     let mut app = Router::new()
         .merge(Router::new().route("/api", any(gateway::handle)).route("/api/{*rest}", any(gateway::handle)).with_state(gw))
@@ -255,12 +285,12 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
             })
             .await
     });
-    let outbox: Arc<dyn OutboxFeed> = store;
+    let outbox = ports.outbox;
     let tasks = vec![
         background::spawn_dispatcher(services.clone(), outbox.clone(), config.dispatch_every, stop_rx.clone()),
         background::spawn_sweeper(services.clone(), config.sweep_every, stop_rx),
     ];
-    tracing::info!(%base, payments = payment_mode, "local stack started");
+    tracing::info!(%base, payments = payment_mode, aws_endpoint = config.aws_endpoint.as_deref().unwrap_or("none"), "local stack started");
     Ok(RunningStack {
         addr,
         base_url: base,

@@ -1,13 +1,22 @@
 //! Builds the adapters a function needs from its environment, once per process (Lambda cold start). Fails fast,
 //! naming the missing or bad variable, so a misconfigured deployment never serves a request.
+//!
+//! | port     | AWS (deployed)                         | embedded (local)        |
+//! |----------|----------------------------------------|-------------------------|
+//! | store    | `TABLE_NAME` → DynamoDB                | `DATA_DIR` → redb       |
+//! | notifier | `NOTIFY_TOPIC_ARN` → SNS               | `DATA_DIR` → outbox file|
+//! | Stripe   | `STRIPE_SECRET_ARN` → Secrets Manager  | `STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`, `STRIPE_API_BASE` |
+//!
+//! `AWS_ENDPOINT_URL` points the AWS clients at a local emulator (moto).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use booking_app::Services;
+use booking_aws::{DynamoStore, SnsNotifier, sdk_config, stripe_secrets};
 use booking_domain::{DEMO_CATALOG_JSON, Hotel};
 use booking_embedded::{EmbeddedStore, FileOutbox};
-use booking_ports::{Clock, SystemClock};
+use booking_ports::{BookingStore, Clock, Notifier, SystemClock};
 use booking_stripe::{StripeConfig, StripeGateway};
 
 use crate::record::WebhookSecret;
@@ -23,47 +32,79 @@ pub enum WiringError {
 }
 
 fn var(name: &'static str) -> Result<String, WiringError> {
-    std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or(WiringError::Missing(name))
+    optional(name).ok_or(WiringError::Missing(name))
+}
+
+fn optional(name: &'static str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 /// The hotel catalog: `HOTEL_CATALOG_PATH` if set, else the demo hotel compiled in.
 pub fn catalog() -> Result<Hotel, WiringError> {
-    match std::env::var("HOTEL_CATALOG_PATH") {
-        Ok(path) if !path.is_empty() => {
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| WiringError::Invalid { name: "HOTEL_CATALOG_PATH", reason: e.to_string() })?;
-            Hotel::from_json(&text).map_err(|e| WiringError::Invalid { name: "HOTEL_CATALOG_PATH", reason: e.to_string() })
+    let invalid = |e: String| WiringError::Invalid { name: "HOTEL_CATALOG_PATH", reason: e };
+    match optional("HOTEL_CATALOG_PATH") {
+        Some(path) => {
+            Hotel::from_json(&std::fs::read_to_string(&path).map_err(|e| invalid(e.to_string()))?).map_err(|e| invalid(e.to_string()))
         }
-        _ => Hotel::from_json(DEMO_CATALOG_JSON).map_err(|e| WiringError::Invalid { name: "HOTEL_CATALOG_PATH", reason: e.to_string() }),
+        None => Hotel::from_json(DEMO_CATALOG_JSON).map_err(|e| invalid(e.to_string())),
     }
 }
 
-/// Stripe from `STRIPE_SECRET_KEY` and, for the local payment server, `STRIPE_API_BASE`.
-pub fn stripe_from_env() -> Result<StripeGateway, WiringError> {
-    let config =
-        StripeConfig { secret_key: var("STRIPE_SECRET_KEY")?, base_url: std::env::var("STRIPE_API_BASE").ok().filter(|v| !v.is_empty()) };
-    StripeGateway::new(&config).map_err(|e| WiringError::Invalid { name: "STRIPE_SECRET_KEY", reason: e.to_string() })
+/// Stripe's secret key and webhook secret: from Secrets Manager when `STRIPE_SECRET_ARN` is set, else from
+/// `STRIPE_SECRET_KEY` / `STRIPE_WEBHOOK_SECRET` (local runs).
+async fn stripe_keys(aws: &aws_config::SdkConfig) -> Result<(String, Option<String>), WiringError> {
+    match optional("STRIPE_SECRET_ARN") {
+        Some(arn) => {
+            let secrets =
+                stripe_secrets(aws, &arn).await.map_err(|e| WiringError::Invalid { name: "STRIPE_SECRET_ARN", reason: e.to_string() })?;
+            Ok((secrets.secret_key, Some(secrets.webhook_secret)))
+        }
+        None => Ok((var("STRIPE_SECRET_KEY")?, optional("STRIPE_WEBHOOK_SECRET"))),
+    }
 }
 
-pub fn webhook_secret_from_env() -> Result<WebhookSecret, WiringError> {
-    Ok(WebhookSecret::new(var("STRIPE_WEBHOOK_SECRET")?))
+/// Everything a function needs, wired from the environment.
+#[derive(Debug)]
+pub struct Wired {
+    pub services: Services,
+    /// Present when a webhook secret was configured (the `record` function requires it).
+    pub webhook_secret: Option<WebhookSecret>,
 }
 
-/// Every port wired from the environment. Storage and notifications use the embedded adapters under
-/// `DATA_DIR` (`store.redb`, `outbox.jsonl`).
-pub fn services_from_env() -> Result<Services, WiringError> {
-    let data_dir = PathBuf::from(var("DATA_DIR")?);
-    std::fs::create_dir_all(&data_dir).map_err(|e| WiringError::Open { what: "DATA_DIR", reason: e.to_string() })?;
+impl Wired {
+    pub fn webhook_secret(&self) -> Result<WebhookSecret, WiringError> {
+        self.webhook_secret.clone().ok_or(WiringError::Missing("STRIPE_WEBHOOK_SECRET (or STRIPE_SECRET_ARN)"))
+    }
+}
+
+pub async fn from_env() -> Result<Wired, WiringError> {
+    let aws = sdk_config(optional("AWS_ENDPOINT_URL").as_deref(), None).await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store =
-        EmbeddedStore::open(&data_dir.join("store.redb")).map_err(|e| WiringError::Open { what: "store", reason: e.to_string() })?;
-    let outbox = FileOutbox::open(&data_dir.join("outbox.jsonl"), clock.clone())
-        .map_err(|e| WiringError::Open { what: "outbox", reason: e.to_string() })?;
-    Ok(Services {
-        hotel: Arc::new(catalog()?),
-        store: Arc::new(store),
-        payments: Arc::new(stripe_from_env()?),
-        notifier: Arc::new(outbox),
-        clock,
+    let data_dir = optional("DATA_DIR").map(PathBuf::from);
+    let local_dir = || -> Result<PathBuf, WiringError> {
+        let dir = data_dir.clone().ok_or(WiringError::Missing("TABLE_NAME or DATA_DIR"))?;
+        std::fs::create_dir_all(&dir).map_err(|e| WiringError::Open { what: "DATA_DIR", reason: e.to_string() })?;
+        Ok(dir)
+    };
+    let store: Arc<dyn BookingStore> = match optional("TABLE_NAME") {
+        Some(table) => Arc::new(DynamoStore::new(&aws, table)),
+        None => Arc::new(
+            EmbeddedStore::open(&local_dir()?.join("store.redb"))
+                .map_err(|e| WiringError::Open { what: "store", reason: e.to_string() })?,
+        ),
+    };
+    let notifier: Arc<dyn Notifier> = match optional("NOTIFY_TOPIC_ARN") {
+        Some(topic) => Arc::new(SnsNotifier::new(&aws, topic)),
+        None => Arc::new(
+            FileOutbox::open(&local_dir()?.join("outbox.jsonl"), clock.clone())
+                .map_err(|e| WiringError::Open { what: "outbox", reason: e.to_string() })?,
+        ),
+    };
+    let (secret_key, webhook_secret) = stripe_keys(&aws).await?;
+    let stripe = StripeGateway::new(&StripeConfig { secret_key, base_url: optional("STRIPE_API_BASE") })
+        .map_err(|e| WiringError::Invalid { name: "STRIPE_SECRET_KEY", reason: e.to_string() })?;
+    Ok(Wired {
+        services: Services { hotel: Arc::new(catalog()?), store, payments: Arc::new(stripe), notifier, clock },
+        webhook_secret: webhook_secret.map(WebhookSecret::new),
     })
 }

@@ -7,7 +7,7 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
-    let svc = wiring::services_from_env()?;
+    let svc = wiring::from_env().await?.services;
     run(service_fn(|event: LambdaEvent<Event>| {
         let svc = svc.clone();
         async move { Ok::<_, Error>(notify::handle(event.payload, &svc).await) }

@@ -6,7 +6,7 @@ use lambda_http::{Error, Request, run, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
-    let svc = wiring::services_from_env()?;
+    let svc = wiring::from_env().await?.services;
     run(service_fn(|req: Request| {
         let svc = svc.clone();
         async move { Ok::<_, Error>(query::handle(req, &svc).await) }

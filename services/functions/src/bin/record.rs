@@ -6,8 +6,9 @@ use lambda_http::{Error, Request, run, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
-    let svc = wiring::services_from_env()?;
-    let secret = wiring::webhook_secret_from_env()?;
+    let wired = wiring::from_env().await?;
+    let secret = wired.webhook_secret()?;
+    let svc = wired.services;
     run(service_fn(|req: Request| {
         let (svc, secret) = (svc.clone(), secret.clone());
         async move { Ok::<_, Error>(record::handle(req, &svc, &secret).await) }
