@@ -64,6 +64,8 @@ fn check() -> Result<()> {
 }
 
 fn test() -> Result<()> {
+    // The AWS adapters' tests and the e2e run in AWS mode need moto from the project venv.
+    pyenv::ensure(&project_root()?)?;
     run("tests", cargo().args(["test", "--workspace", "--locked"]))
 }
 
