@@ -194,3 +194,51 @@ async fn fetch_reports_unreachable_key_server() {
     let got = JwksVerifier::fetch(config, &url).await;
     assert!(matches!(got, Err(IdentityError::KeysUnavailable(_))), "{got:?}");
 }
+
+/// A key server whose JWKS can be swapped (key rotation) and which counts downloads.
+async fn key_server(jwks: JwkSet) -> (String, std::sync::Arc<std::sync::Mutex<JwkSet>>, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    let current = Arc::new(Mutex::new(jwks));
+    let hits = Arc::new(AtomicUsize::new(0));
+    let (served, counted) = (current.clone(), hits.clone());
+    let app = axum::Router::new().route(
+        "/jwks.json",
+        axum::routing::get(move || {
+            let (served, counted) = (served.clone(), counted.clone());
+            async move {
+                counted.fetch_add(1, Ordering::SeqCst);
+                axum::Json(serde_json::to_value(&*served.lock().unwrap()).unwrap())
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, current, hits)
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_fetched_once_and_forged_kids_do_not_flood_the_key_server() {
+    use std::sync::atomic::Ordering;
+    let old = pool();
+    let (url, current, hits) = key_server(old.jwks.clone()).await;
+    let config = VerifierConfig { issuer: ISSUER.into(), client_id: CLIENT.into(), token_use: TokenUse::Id, leeway_secs: 0 };
+    let verifier = JwksVerifier::fetch(config, &url).await.unwrap();
+    check(&verifier, &sign(&old, KID, &id_claims()), Ok(())).await;
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "cached: no download per token");
+
+    // The pool rotates to a new key with a new kid.
+    let new = pool();
+    let mut rotated = new.jwks.clone();
+    rotated.keys[0].common.key_id = Some("key-2".into());
+    *current.lock().unwrap() = rotated;
+    check(&verifier, &sign(&new, "key-2", &id_claims()), Ok(())).await;
+    assert_eq!(hits.load(Ordering::SeqCst), 2, "one download for the unknown kid");
+
+    // Tokens naming kids nobody has: refused, and no further downloads within the interval.
+    for i in 0..5 {
+        check(&verifier, &sign(&new, &format!("forged-{i}"), &id_claims()), Err("unknown kid")).await;
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+}
