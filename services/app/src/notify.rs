@@ -32,7 +32,13 @@ pub fn compose_messages(svc: &Services, booking: &Booking, event: &BookingEvent)
     let q = booking.quote();
     let hotel = svc.hotel.name();
     let room = svc.hotel.room_type(&q.request.room_type).map(|r| r.name.as_str()).unwrap_or(q.request.room_type.as_str());
-    let stay = format!("{} to {} ({} night(s))", q.request.stay.check_in(), q.request.stay.check_out(), q.request.stay.nights());
+    let nights = q.request.stay.nights();
+    let stay = format!(
+        "{} to {}, {nights} night{}",
+        q.request.stay.check_in().format("%a %-d %b %Y"),
+        q.request.stay.check_out().format("%a %-d %b %Y"),
+        if nights == 1 { "" } else { "s" }
+    );
     let reference = booking.reference();
     let (subject, body, sms) = match &event.kind {
         EventKind::BookingConfirmed => (
@@ -62,7 +68,7 @@ pub fn compose_messages(svc: &Services, booking: &Booking, event: &BookingEvent)
             };
             (
                 format!("Booking {reference} cancelled – {hotel}"),
-                format!("Dear {},\n\nyour booking {reference} ({stay}) has been cancelled {why}.\n{refund}\n", booking.contact().name()),
+                format!("Dear {},\n\nyour booking {reference} ({stay}) has been cancelled {why}.\n\n{refund}\n", booking.contact().name()),
                 format!("{hotel}: booking {reference} cancelled. {refund}"),
             )
         }
