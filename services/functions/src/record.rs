@@ -50,6 +50,13 @@ async fn receive(req: &Request, svc: &Services, secret: &WebhookSecret) -> Resul
         "payment_intent.succeeded" => PaymentEventKind::Succeeded,
         "payment_intent.payment_failed" => PaymentEventKind::Failed,
         "payment_intent.canceled" => PaymentEventKind::Canceled,
+        "charge.refunded" => {
+            // Refunds are issued by us (cancel_booking) with idempotency keys; this confirms Stripe did it.
+            if let Some(charge) = &event.charge {
+                tracing::info!(event = %event.id, intent = charge.payment_intent.as_deref().unwrap_or(""), amount_refunded = charge.amount_refunded, "refund confirmed by Stripe");
+            }
+            return Ok(serde_json::json!({ "received": true, "outcome": "refund_recorded" }));
+        }
         other => {
             tracing::info!(event = %event.id, kind = other, "webhook event ignored");
             return Ok(serde_json::json!({ "received": true, "outcome": "ignored" }));

@@ -18,6 +18,32 @@ pub struct WebhookEvent {
     pub created: i64,
     pub livemode: bool,
     pub intent: Option<IntentSnapshot>,
+    /// Set when `data.object` is a charge (`charge.refunded`, ...).
+    pub charge: Option<ChargeSnapshot>,
+}
+
+/// A charge as the event saw it: enough to reconcile refunds with the booking's payment intent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargeSnapshot {
+    pub id: String,
+    pub payment_intent: Option<String>,
+    pub amount: i64,
+    pub amount_refunded: i64,
+    pub refunded: bool,
+    pub currency: String,
+}
+
+#[derive(Deserialize)]
+struct RawCharge {
+    id: String,
+    #[serde(default)]
+    payment_intent: Option<String>,
+    amount: i64,
+    #[serde(default)]
+    amount_refunded: i64,
+    #[serde(default)]
+    refunded: bool,
+    currency: String,
 }
 
 /// A payment intent as it was when the event was created (events can arrive late and out of order: compare with
@@ -81,11 +107,23 @@ struct RawPaymentError {
 /// Parses the raw body of a webhook request.
 pub fn parse_event(payload: &[u8]) -> Result<WebhookEvent, WebhookError> {
     let raw: RawEvent = serde_json::from_slice(payload).map_err(|e| WebhookError::Malformed(e.to_string()))?;
-    let intent = match raw.data.object.get("object").and_then(serde_json::Value::as_str) {
-        Some("payment_intent") => Some(parse_intent(raw.data.object)?),
-        _ => None,
+    let (intent, charge) = match raw.data.object.get("object").and_then(serde_json::Value::as_str) {
+        Some("payment_intent") => (Some(parse_intent(raw.data.object)?), None),
+        Some("charge") => {
+            let c: RawCharge = serde_json::from_value(raw.data.object).map_err(|e| WebhookError::Malformed(format!("charge: {e}")))?;
+            let charge = ChargeSnapshot {
+                id: c.id,
+                payment_intent: c.payment_intent,
+                amount: c.amount,
+                amount_refunded: c.amount_refunded,
+                refunded: c.refunded,
+                currency: c.currency,
+            };
+            (None, Some(charge))
+        }
+        _ => (None, None),
     };
-    Ok(WebhookEvent { id: raw.id, event_type: raw.event_type, created: raw.created, livemode: raw.livemode, intent })
+    Ok(WebhookEvent { id: raw.id, event_type: raw.event_type, created: raw.created, livemode: raw.livemode, intent, charge })
 }
 
 fn parse_intent(object: serde_json::Value) -> Result<IntentSnapshot, WebhookError> {
@@ -199,6 +237,18 @@ mod tests {
         assert_eq!(event.event_type, "customer.created");
         assert!(event.livemode);
         assert_eq!(event.intent, None);
+    }
+
+    #[test]
+    fn charge_refunded_carries_the_refund() {
+        let payload = r#"{"id":"evt_3","object":"event","type":"charge.refunded","created":1790000000,"livemode":false,
+            "data":{"object":{"id":"ch_1","object":"charge","amount":67500,"amount_refunded":50000,"refunded":false,
+            "currency":"eur","payment_intent":"pi_1","status":"succeeded"}}}"#;
+        let event = parse_event(payload.as_bytes()).unwrap();
+        assert_eq!(event.event_type, "charge.refunded");
+        assert_eq!(event.intent, None);
+        let charge = event.charge.unwrap();
+        assert_eq!((charge.payment_intent.as_deref(), charge.amount_refunded, charge.refunded), (Some("pi_1"), 50000, false));
     }
 
     #[test]
