@@ -10,6 +10,7 @@ pub mod payment;
 pub mod query;
 pub mod record;
 pub mod routes;
+pub mod sweeper;
 pub mod telemetry;
 pub mod wiring;
 
