@@ -1,5 +1,5 @@
 //! What AWS does without being asked, done by loops here: the table stream invoking `notify` for each outbox
-//! event, and the scheduled sweeper releasing expired holds. Both stop when told, between iterations, so a
+//! event, and the schedule invoking `sweeper`. Both stop when told, between iterations, so a
 //! shutdown never interrupts a write halfway (each write is one redb transaction anyway).
 
 use std::sync::Arc;
@@ -70,10 +70,9 @@ pub fn spawn_dispatcher(
 pub fn spawn_sweeper(services: Services, every: Duration, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            match booking_app::sweep_expired_holds(&services, 100).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(released = n, "expired holds released"),
-                Err(e) => tracing::error!(error = %e, "sweeper failed"),
+            // The same handler the scheduled `sweeper` Lambda runs.
+            if let Err(e) = booking_functions::sweeper::handle(serde_json::json!({"source": "local.scheduler"}), &services).await {
+                tracing::error!(error = %e, "sweeper failed");
             }
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
