@@ -15,6 +15,10 @@ pub struct SweepReport {
 /// The scheduled event's content does not matter: every run looks at the clock and the store.
 pub async fn handle(_event: serde_json::Value, svc: &Services) -> Result<SweepReport, booking_app::AppError> {
     let released = sweep_expired_holds(svc, BATCH).await?;
-    tracing::info!(released, "sweep done");
+    if released > 0 {
+        tracing::info!(released, "expired holds released");
+    } else {
+        tracing::debug!("sweep found nothing to release");
+    }
     Ok(SweepReport { released })
 }
