@@ -271,24 +271,21 @@ impl TestStack {
 
     /// POSTs `event` to the webhook route, signed as Stripe signs it.
     pub async fn send_webhook(&self, event: &Value) -> (StatusCode, Value) {
-        let payload = event.to_string();
-        let header = booking_stripe::signature::sign(payload.as_bytes(), &self.webhook_secret(), chrono::Utc::now().timestamp());
-        let response = self
-            .http
-            .post(self.url("/api/webhooks/stripe"))
-            .header("content-type", "application/json")
-            .header("stripe-signature", header)
-            .body(payload)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
+        post_signed_webhook(self.http.clone(), self.url("/api/webhooks/stripe"), self.webhook_secret(), event.to_string()).await
     }
 
     pub async fn shutdown(self) {
         self.stack.shutdown().await.unwrap();
     }
+}
+
+/// Signs `payload` with `secret` now and POSTs it to `url`; a free function so tests can fire many at once.
+pub async fn post_signed_webhook(http: reqwest::Client, url: String, secret: String, payload: String) -> (StatusCode, Value) {
+    let header = booking_stripe::signature::sign(payload.as_bytes(), &secret, chrono::Utc::now().timestamp());
+    let response =
+        http.post(url).header("content-type", "application/json").header("stripe-signature", header).body(payload).send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 fn rand_bytes() -> [u8; 32] {

@@ -197,20 +197,8 @@ async fn a_webhook_replayed_ten_times_books_and_notifies_once(t: TestStack) {
     let mut outcomes = Vec::new();
     let mut concurrent = Vec::new();
     for _ in 0..5 {
-        let t2 = (t.http.clone(), t.url("/api/webhooks/stripe"), event.to_string(), t.webhook_secret());
-        concurrent.push(tokio::spawn(async move {
-            let (http, url, payload, secret) = t2;
-            let header = booking_stripe::signature::sign(payload.as_bytes(), &secret, chrono::Utc::now().timestamp());
-            let r = http
-                .post(url)
-                .header("content-type", "application/json")
-                .header("stripe-signature", header)
-                .body(payload)
-                .send()
-                .await
-                .unwrap();
-            (r.status(), r.json::<Value>().await.unwrap())
-        }));
+        let delivery = post_signed_webhook(t.http.clone(), t.url("/api/webhooks/stripe"), t.webhook_secret(), event.to_string());
+        concurrent.push(tokio::spawn(delivery));
     }
     for c in concurrent {
         outcomes.push(c.await.unwrap());
