@@ -9,6 +9,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
+mod bench;
+mod browser;
 mod pyenv;
 
 #[derive(Debug, Parser)]
@@ -26,11 +28,18 @@ enum Cmd {
         port: u16,
         #[arg(long, default_value = ".data/dev")]
         data_dir: PathBuf,
+        /// Run storage and notifications on the AWS adapters against this AWS-compatible endpoint (e.g. moto).
+        #[arg(long)]
+        aws_endpoint: Option<String>,
     },
     /// Every check CI runs: formatting, clippy, all tests.
     Check,
     /// Only the tests.
     Test,
+    /// The guest site's tests in a real browser (Debian's Chromium via playwright-core, npm packages from the lockfile).
+    Browser,
+    /// Benchmark reports under target/bench/ (`site`: bytes, requests and Lighthouse scores of the guest site).
+    Bench(bench::Args),
     /// Create or refresh the project-local Python venv (moto, cfn-lint) from requirements-dev.txt.
     Pyenv,
 }
@@ -40,16 +49,22 @@ fn main() -> Result<()> {
     let root = project_root()?;
     std::env::set_current_dir(&root).with_context(|| format!("cd {}", root.display()))?;
     match cli.command {
-        Cmd::Dev { port, data_dir } => run(
-            "dev",
-            cargo()
+        Cmd::Dev { port, data_dir, aws_endpoint } => {
+            let mut command = cargo();
+            command
                 .args(["run", "--package", "devstack", "--", "--port", &port.to_string(), "--data-dir"])
                 .arg(&data_dir)
-                .args(["--site-dir", "site"]),
-        ),
+                .args(["--site-dir", "site"]);
+            if let Some(endpoint) = aws_endpoint {
+                command.args(["--aws-endpoint", &endpoint]);
+            }
+            run("dev", &mut command)
+        }
         Cmd::Check => check(),
         Cmd::Test => test(),
         Cmd::Pyenv => pyenv::ensure(&root),
+        Cmd::Browser => browser::test(&root),
+        Cmd::Bench(args) => bench::bench(&root, &args),
     }
 }
 
@@ -59,6 +74,7 @@ fn check() -> Result<()> {
     run("format", cargo().args(["fmt", "--all", "--check"]))?;
     run("clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))?;
     test()?;
+    browser::test(&project_root()?)?;
     eprintln!("\nxtask check: all steps passed in {:.0?}", started.elapsed());
     Ok(())
 }
