@@ -28,7 +28,10 @@ pub fn ensure(root: &Path) -> Result<()> {
     }
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     run("python venv", Command::new(python).args(["-m", "venv"]).arg(venv_dir(root)))?;
-    run("pip install", Command::new(bin(root, "pip")).args(["install", "--quiet", "--disable-pip-version-check", "-r"]).arg(&requirements))?;
+    run(
+        "pip install",
+        Command::new(bin(root, "pip")).args(["install", "--quiet", "--disable-pip-version-check", "-r"]).arg(&requirements),
+    )?;
     std::fs::write(&stamp, wanted).context("writing the venv stamp")?;
     Ok(())
 }

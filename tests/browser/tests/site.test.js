@@ -239,6 +239,14 @@ describe('guest website', () => {
       assert.match(html, /<meta name="viewport" content="width=device-width, initial-scale=1">/, `${file}: responsive viewport`);
       assert.match(html, /<title>[^<]+<\/title>/, `${file}: title`);
     }
+    // Keyboard: the first Tab reaches "Skip to content"; the search form is reachable and labelled.
+    await page.goto(`${stack.base}/`);
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Skip to content');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.labels?.[0]?.textContent), 'Check-in');
+
     // Signed-out visits to the private pages offer sign-in rather than failing.
     for (const file of ['/bookings.html', '/booking.html?ref=HB-AAAA-AAAA', '/confirmation.html?ref=HB-AAAA-AAAA']) {
       await page.goto(stack.base + file);

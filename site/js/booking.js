@@ -1,0 +1,154 @@
+// One booking: its details and price, and cancellation with the refund shown before the guest confirms.
+import {
+  $, ApiError, api, currentUser, day, explain, focusOn, h, moment, money, notice, plural, signInPanel, stateLabel,
+} from './core.js';
+import { breakdownTable } from './price.js';
+
+const content = $('#content');
+const dialog = $('#cancel-dialog');
+const reference = new URLSearchParams(location.search).get('ref') ?? '';
+const NOTIFY = { email: 'Email', sms: 'Text message', both: 'Email and text message' };
+let roomNames = new Map();
+
+function refundText(preview) {
+  if (preview.penalty.minor === 0) {
+    return `You will get a full refund of ${money(preview.refund)} to the card you paid with. Free cancellation lasts until ${moment(preview.free_until)}.`;
+  }
+  return `You will get ${money(preview.refund)} back to the card you paid with. ${money(preview.penalty)} (the first night) is not refunded, because free cancellation ended on ${moment(preview.free_until)}.`;
+}
+
+function render(booking, status) {
+  const roomName = roomNames.get(booking.room_type) ?? booking.room_type;
+  const contact = booking.contact ?? {};
+  const title = h('h1', { id: 'title', tabindex: '-1' }, roomName);
+  const actions = [];
+  if (booking.state === 'confirmed' && booking.cancellation) {
+    actions.push(h('button', { type: 'button', class: 'button danger', id: 'cancel', onclick: openCancel }, 'Cancel booking'));
+  }
+  if (booking.state === 'held') {
+    actions.push(h('button', { type: 'button', class: 'button secondary', id: 'cancel', onclick: () => doCancel(booking) }, 'Release the room'));
+  }
+  content.replaceChildren(
+    title,
+    h('p', {}, 'Reference ', h('strong', { class: 'reference-inline' }, booking.reference), ' ',
+      h('span', { class: `badge ${booking.state}` }, stateLabel(booking.state))),
+    status ?? '',
+    h('section', { class: 'panel', 'aria-labelledby': 'stay-title' },
+      h('h2', { id: 'stay-title' }, 'Your stay'),
+      h('dl', { class: 'facts' },
+        h('dt', {}, 'Check-in'), h('dd', {}, day(booking.check_in)),
+        h('dt', {}, 'Check-out'), h('dd', {}, day(booking.check_out)),
+        h('dt', {}, 'Nights'), h('dd', {}, String(booking.nights.length)),
+        h('dt', {}, 'Guests'), h('dd', {}, `${booking.guests}${booking.rooms > 1 ? ` in ${plural(booking.rooms, 'room')}` : ''}`),
+        h('dt', {}, 'Booked'), h('dd', {}, moment(booking.created_at)),
+        booking.state === 'held' && booking.hold_expires_at ? [h('dt', {}, 'Pay by'), h('dd', {}, moment(booking.hold_expires_at))] : null),
+      breakdownTable(booking.nights, booking.total),
+      booking.refund ? h('p', {}, h('strong', {}, 'Refund: '), `${money(booking.refund)} to the card you paid with.`) : null,
+      booking.state === 'confirmed' && booking.cancellation
+        ? h('p', {}, booking.cancellation.penalty.minor === 0
+          ? `Free cancellation until ${moment(booking.cancellation.free_until)}.`
+          : `Cancelling now refunds ${money(booking.cancellation.refund)}; the first night is not refundable any more.`)
+        : null),
+    h('section', { class: 'panel', 'aria-labelledby': 'contact-title' },
+      h('h2', { id: 'contact-title' }, 'Contact'),
+      h('dl', { class: 'facts' },
+        h('dt', {}, 'Name'), h('dd', {}, contact.name ?? ''),
+        h('dt', {}, 'Email'), h('dd', {}, contact.email ?? ''),
+        contact.phone ? [h('dt', {}, 'Phone'), h('dd', {}, contact.phone)] : null,
+        h('dt', {}, 'Updates by'), h('dd', {}, NOTIFY[contact.notify_by] ?? ''))),
+    actions.length ? h('div', { class: 'actions' }, actions) : '',
+  );
+  document.title = `Booking ${booking.reference} · Harbour View Hotel`;
+  return title;
+}
+
+async function fetchBooking() {
+  return api(`/bookings/${encodeURIComponent(reference)}`, { auth: true });
+}
+
+/** Shows the refund a cancellation would give now (fresh from the API), then asks. */
+async function openCancel(event) {
+  const button = event.currentTarget;
+  if (button.getAttribute('aria-busy') === 'true') return;
+  button.setAttribute('aria-busy', 'true');
+  button.disabled = true;
+  try {
+    const booking = await fetchBooking();
+    if (booking.state !== 'confirmed' || !booking.cancellation) {
+      render(booking, notice('info', { title: 'This booking can no longer be cancelled', text: `It is now: ${stateLabel(booking.state)}.` }));
+      return;
+    }
+    $('#cancel-preview').replaceChildren(
+      h('p', {}, `${roomNames.get(booking.room_type) ?? booking.room_type}, ${day(booking.check_in)} – ${day(booking.check_out)} (${booking.reference}).`),
+      h('p', { class: 'notice info', id: 'refund-preview' }, refundText(booking.cancellation)),
+      h('p', {}, 'Cancelling cannot be undone.'),
+    );
+    dialog.returnValue = '';
+    dialog.showModal();
+    $('#cancel-keep').focus();
+    dialog.addEventListener('close', () => {
+      if (dialog.returnValue === 'cancel') doCancel(booking);
+      else $('#cancel')?.focus();
+    }, { once: true });
+  } catch (error) {
+    showStatus(error);
+  } finally {
+    button.removeAttribute('aria-busy');
+    button.disabled = false;
+  }
+}
+
+async function doCancel(booking) {
+  const button = $('#cancel');
+  if (button?.getAttribute('aria-busy') === 'true') return;
+  button?.setAttribute('aria-busy', 'true');
+  if (button) button.disabled = true;
+  try {
+    const cancelled = await api(`/bookings/${encodeURIComponent(booking.reference)}/cancel`, { method: 'POST', body: {}, auth: true });
+    const text = cancelled.refund && cancelled.refund.minor > 0
+      ? `${money(cancelled.refund)} is on its way back to your card; banks usually show it within 5 to 10 working days. We have sent you a confirmation.`
+      : booking.state === 'held' ? 'The room was released. Nothing was charged.' : 'No refund is due under the cancellation policy.';
+    const title = render(cancelled, notice('ok', { title: booking.state === 'held' ? 'Room released' : 'Booking cancelled', text }));
+    focusOn(title.parentElement.querySelector('.notice') ?? title);
+  } catch (error) {
+    showStatus(error);
+    if (button) {
+      button.removeAttribute('aria-busy');
+      button.disabled = false;
+    }
+  }
+}
+
+function showStatus(error) {
+  const box = notice('error', explain(error), { onRetry: () => location.reload() });
+  const old = content.querySelector('.notice');
+  if (old) old.replaceWith(box);
+  else content.querySelector('h1')?.after(box);
+  focusOn(box);
+}
+
+async function load() {
+  if (!reference) {
+    content.replaceChildren(notice('error', { title: 'No booking given', text: 'Open a booking from My bookings.' }));
+    return;
+  }
+  if (!currentUser()) {
+    content.replaceChildren(h('h1', {}, 'Your booking'), signInPanel('to see your booking', location.pathname + location.search));
+    return;
+  }
+  try {
+    const [booking, { rooms }] = await Promise.all([fetchBooking(), api('/rooms')]);
+    roomNames = new Map(rooms.map((r) => [r.id, r.name]));
+    render(booking);
+  } catch (error) {
+    if (error instanceof ApiError && error.kind === 'signin') {
+      content.replaceChildren(signInPanel('to see your booking', location.pathname + location.search));
+      return;
+    }
+    const box = notice('error', explain(error), { onRetry: load });
+    content.replaceChildren(h('h1', {}, 'Your booking'), box);
+    focusOn(box);
+  }
+}
+
+load();
