@@ -12,6 +12,7 @@ pub mod record;
 pub mod routes;
 pub mod sweeper;
 pub mod telemetry;
+pub mod unconfigured;
 pub mod wiring;
 
 pub use routes::{Auth, Function, ROUTES, Route, RouteMatch, RouteMiss, match_route};

@@ -16,10 +16,11 @@ use booking_app::Services;
 use booking_aws::{DynamoStore, SnsNotifier, sdk_config, stripe_secrets};
 use booking_domain::{DEMO_CATALOG_JSON, Hotel};
 use booking_embedded::{EmbeddedStore, FileOutbox};
-use booking_ports::{BookingStore, Clock, Notifier, SystemClock};
+use booking_ports::{BookingStore, Clock, Notifier, PaymentGateway, SystemClock};
 use booking_stripe::{StripeConfig, StripeGateway};
 
 use crate::record::WebhookSecret;
+use crate::unconfigured::Unconfigured;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WiringError {
@@ -77,7 +78,25 @@ impl Wired {
     }
 }
 
-pub async fn from_env() -> Result<Wired, WiringError> {
+/// Which ports a function uses. Each Lambda gets only the permissions and configuration for these (least
+/// privilege), so the others are wired to [`Unconfigured`], which refuses loudly if ever called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    pub payments: bool,
+    pub notifier: bool,
+}
+
+impl Needs {
+    pub const PAYMENT: Needs = Needs { payments: true, notifier: false };
+    pub const RECORD: Needs = Needs { payments: true, notifier: false };
+    pub const QUERY: Needs = Needs { payments: true, notifier: false };
+    pub const SWEEPER: Needs = Needs { payments: true, notifier: false };
+    pub const NOTIFY: Needs = Needs { payments: false, notifier: true };
+    /// The local stack hosts every function in one process.
+    pub const ALL: Needs = Needs { payments: true, notifier: true };
+}
+
+pub async fn from_env(needs: Needs) -> Result<Wired, WiringError> {
     let aws = sdk_config(optional("AWS_ENDPOINT_URL").as_deref(), None).await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let data_dir = optional("DATA_DIR").map(PathBuf::from);
@@ -93,18 +112,21 @@ pub async fn from_env() -> Result<Wired, WiringError> {
                 .map_err(|e| WiringError::Open { what: "store", reason: e.to_string() })?,
         ),
     };
-    let notifier: Arc<dyn Notifier> = match optional("NOTIFY_TOPIC_ARN") {
-        Some(topic) => Arc::new(SnsNotifier::new(&aws, topic)),
-        None => Arc::new(
+    let notifier: Arc<dyn Notifier> = match (needs.notifier, optional("NOTIFY_TOPIC_ARN")) {
+        (false, _) => Arc::new(Unconfigured("notifier")),
+        (true, Some(topic)) => Arc::new(SnsNotifier::new(&aws, topic)),
+        (true, None) => Arc::new(
             FileOutbox::open(&local_dir()?.join("outbox.jsonl"), clock.clone())
                 .map_err(|e| WiringError::Open { what: "outbox", reason: e.to_string() })?,
         ),
     };
-    let (secret_key, webhook_secret) = stripe_keys(&aws).await?;
-    let stripe = StripeGateway::new(&StripeConfig { secret_key, base_url: optional("STRIPE_API_BASE") })
-        .map_err(|e| WiringError::Invalid { name: "STRIPE_SECRET_KEY", reason: e.to_string() })?;
-    Ok(Wired {
-        services: Services { hotel: Arc::new(catalog()?), store, payments: Arc::new(stripe), notifier, clock },
-        webhook_secret: webhook_secret.map(WebhookSecret::new),
-    })
+    let (payments, webhook_secret): (Arc<dyn PaymentGateway>, _) = if needs.payments {
+        let (secret_key, webhook_secret) = stripe_keys(&aws).await?;
+        let stripe = StripeGateway::new(&StripeConfig { secret_key, base_url: optional("STRIPE_API_BASE") })
+            .map_err(|e| WiringError::Invalid { name: "STRIPE_SECRET_KEY", reason: e.to_string() })?;
+        (Arc::new(stripe), webhook_secret.map(WebhookSecret::new))
+    } else {
+        (Arc::new(Unconfigured("payment gateway")), None)
+    };
+    Ok(Wired { services: Services { hotel: Arc::new(catalog()?), store, payments, notifier, clock }, webhook_secret })
 }

@@ -4,9 +4,9 @@ use booking_functions::{record, telemetry, wiring};
 use lambda_http::{Error, Request, run, service_fn};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> anyhow::Result<()> {
     telemetry::init();
-    let wired = wiring::from_env().await?;
+    let wired = wiring::from_env(wiring::Needs::RECORD).await?;
     let secret = wired.webhook_secret()?;
     let svc = wired.services;
     run(service_fn(|req: Request| {
@@ -14,4 +14,5 @@ async fn main() -> Result<(), Error> {
         async move { Ok::<_, Error>(record::handle(req, &svc, &secret).await) }
     }))
     .await
+    .map_err(|e| anyhow::anyhow!(e))
 }

@@ -1,0 +1,40 @@
+//! Each Lambda binary wires only the ports it uses: a function missing configuration it does not need still
+//! starts, and one missing what it needs stops at cold start naming the variable.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+use std::process::Command;
+
+/// Runs a binary with exactly `env` and returns what it printed on stderr. Outside Lambda it cannot reach a
+/// runtime (lambda_runtime stops on its missing `AWS_LAMBDA_*` variables), so a correctly wired function ends there.
+fn cold_start(bin: &str, env: &[(&str, &str)]) -> String {
+    let output = Command::new(bin).env_clear().envs(env.iter().copied()).env("AWS_REGION", "us-east-1").output().unwrap();
+    assert!(!output.status.success(), "outside Lambda the runtime loop cannot start");
+    String::from_utf8_lossy(&output.stderr).into_owned() + &String::from_utf8_lossy(&output.stdout)
+}
+
+#[test]
+fn functions_need_only_their_own_configuration() {
+    let table = ("TABLE_NAME", "bookings");
+    let topic = ("NOTIFY_TOPIC_ARN", "arn:aws:sns:us-east-1:000000000000:notifications");
+    let stripe = ("STRIPE_SECRET_KEY", "sk_test_unused");
+    let webhook = ("STRIPE_WEBHOOK_SECRET", "whsec_unused");
+
+    // notify: store + SNS, no Stripe.
+    let out = cold_start(env!("CARGO_BIN_EXE_notify"), &[table, topic]);
+    assert!(out.contains("Missing AWS_LAMBDA_") && !out.contains("STRIPE"), "{out}");
+    // payment, query, sweeper: store + Stripe, no topic.
+    for bin in [env!("CARGO_BIN_EXE_payment"), env!("CARGO_BIN_EXE_query"), env!("CARGO_BIN_EXE_sweeper")] {
+        let out = cold_start(bin, &[table, stripe]);
+        assert!(out.contains("Missing AWS_LAMBDA_") && !out.contains("NOTIFY_TOPIC_ARN"), "{bin}: {out}");
+        let out = cold_start(bin, &[table]);
+        assert!(out.contains("STRIPE_SECRET_KEY is required"), "{bin}: {out}");
+    }
+    // record: Stripe and its webhook secret.
+    let out = cold_start(env!("CARGO_BIN_EXE_record"), &[table, stripe]);
+    assert!(out.contains("STRIPE_WEBHOOK_SECRET"), "{out}");
+    let out = cold_start(env!("CARGO_BIN_EXE_record"), &[table, stripe, webhook]);
+    assert!(out.contains("Missing AWS_LAMBDA_"), "{out}");
+    // No store at all.
+    let out = cold_start(env!("CARGO_BIN_EXE_notify"), &[topic]);
+    assert!(out.contains("TABLE_NAME or DATA_DIR"), "{out}");
+}
