@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod browser;
+mod policy;
 mod pyenv;
 
 #[derive(Debug, Parser)]
@@ -42,6 +43,8 @@ enum Cmd {
     Bench(bench::Args),
     /// Create or refresh the project-local Python venv (moto, cfn-lint) from requirements-dev.txt.
     Pyenv,
+    /// Infrastructure gate: cfn-lint and cfn-guard (rule tests, every template x every rule), then the infra-check tests.
+    Policy,
 }
 
 fn main() -> Result<()> {
@@ -63,6 +66,7 @@ fn main() -> Result<()> {
         Cmd::Check => check(),
         Cmd::Test => test(),
         Cmd::Pyenv => pyenv::ensure(&root),
+        Cmd::Policy => policy::check(&root, policy::Scope::Everything),
         Cmd::Browser => browser::test(&root),
         Cmd::Bench(args) => bench::bench(&root, &args),
     }
@@ -74,6 +78,7 @@ fn check() -> Result<()> {
     run("format", cargo().args(["fmt", "--all", "--check"]))?;
     run("clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))?;
     test()?;
+    policy::check(&project_root()?, policy::Scope::ToolsOnly)?;
     browser::test(&project_root()?)?;
     eprintln!("\nxtask check: all steps passed in {:.0?}", started.elapsed());
     Ok(())

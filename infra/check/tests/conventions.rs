@@ -1,0 +1,260 @@
+//! House rules for templates and policies (see /work/shared/STYLE.md and README, "Infrastructure"): templates
+//! describe themselves, cost-allocation tags everywhere, no secrets, exceptions only in resource Metadata with a
+//! reason, and the AWS Guard rules registry layout for policies.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use infra_check::repo_root;
+use infra_check::template::{Template, at, get, load_all, mapping, policies_dir};
+use serde_yaml_ng::Value;
+
+fn templates() -> Vec<Template> {
+    load_all(&repo_root()).unwrap()
+}
+
+/// Types that take a `Tags` list (Cognito user pools take a `UserPoolTags` map).
+const TAGGABLE: &[&str] = &[
+    "AWS::ApiGateway::RestApi",
+    "AWS::ApiGateway::Stage",
+    "AWS::CertificateManager::Certificate",
+    "AWS::CloudFront::Distribution",
+    "AWS::CloudTrail::Trail",
+    "AWS::Cognito::UserPool",
+    "AWS::DynamoDB::Table",
+    "AWS::IAM::Role",
+    "AWS::KMS::Key",
+    "AWS::Lambda::EventSourceMapping",
+    "AWS::Lambda::Function",
+    "AWS::Logs::LogGroup",
+    "AWS::S3::Bucket",
+    "AWS::SNS::Topic",
+    "AWS::SQS::Queue",
+    "AWS::Shield::Protection",
+    "AWS::WAFv2::WebACL",
+];
+
+/// Types without tags in CloudFormation (their cost is attributed to the tagged resource they belong to).
+const UNTAGGABLE: &[&str] = &[
+    "AWS::ApiGateway::Account",
+    "AWS::ApiGateway::Authorizer",
+    "AWS::ApiGateway::Deployment",
+    "AWS::ApiGateway::GatewayResponse",
+    "AWS::ApiGateway::Method",
+    "AWS::ApiGateway::RequestValidator",
+    "AWS::ApiGateway::Resource",
+    "AWS::CloudFront::Function",
+    "AWS::CloudFront::OriginAccessControl",
+    "AWS::CloudFront::ResponseHeadersPolicy",
+    "AWS::Cognito::UserPoolClient",
+    "AWS::Cognito::UserPoolDomain",
+    "AWS::KMS::Alias",
+    "AWS::Lambda::EventInvokeConfig",
+    "AWS::Lambda::Permission",
+    "AWS::Route53::RecordSetGroup",
+    "AWS::S3::BucketPolicy",
+    "AWS::SNS::Subscription",
+    "AWS::Scheduler::Schedule",
+    "AWS::WAFv2::LoggingConfiguration",
+];
+
+const COST_TAGS: &[&str] = &["Project", "Environment", "CostCenter"];
+
+#[test]
+fn templates_parameters_and_outputs_are_described() {
+    let mut missing = Vec::new();
+    for t in templates() {
+        if get(&t.doc, "Description").and_then(Value::as_str).is_none_or(str::is_empty) {
+            missing.push(format!("{}: template", t.name));
+        }
+        for section in ["Parameters", "Outputs"] {
+            for (name, item) in mapping(&t.doc, section).into_iter().flatten() {
+                if get(item, "Description").and_then(Value::as_str).is_none_or(str::is_empty) {
+                    missing.push(format!("{}: {section}.{}", t.name, name.as_str().unwrap_or("?")));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "without a Description: {missing:?}");
+}
+
+#[test]
+fn taggable_resources_carry_the_cost_allocation_tags() {
+    let mut problems = Vec::new();
+    for t in templates() {
+        for (id, resource) in t.resources() {
+            let ty = get(resource, "Type").and_then(Value::as_str).unwrap_or_default();
+            if UNTAGGABLE.contains(&ty) {
+                continue;
+            }
+            if !TAGGABLE.contains(&ty) {
+                problems.push(format!("{}: {id}: classify {ty} as TAGGABLE or UNTAGGABLE in this test", t.name));
+                continue;
+            }
+            let keys: BTreeSet<String> = match ty {
+                "AWS::Cognito::UserPool" => at(resource, "Properties/UserPoolTags")
+                    .and_then(Value::as_mapping)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(k, _)| k.as_str().map(str::to_owned))
+                    .collect(),
+                _ => at(resource, "Properties/Tags")
+                    .and_then(Value::as_sequence)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|tag| get(tag, "Key").and_then(Value::as_str).map(str::to_owned))
+                    .collect(),
+            };
+            for tag in COST_TAGS {
+                if !keys.contains(*tag) {
+                    problems.push(format!("{}: {id} has no {tag} tag", t.name));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn no_secret_is_in_a_template() {
+    for t in templates() {
+        let text = std::fs::read_to_string(&t.path).unwrap();
+        for needle in ["sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_", "PRIVATE KEY", "AKIA", "{{resolve:secretsmanager"] {
+            assert!(!text.contains(needle), "{} contains {needle:?}: secrets stay in Secrets Manager, passed by ARN", t.name);
+        }
+        for (name, parameter) in mapping(&t.doc, "Parameters").into_iter().flatten() {
+            assert!(get(parameter, "NoEcho").is_none(), "{}: parameter {name:?} is NoEcho: pass a Secrets Manager ARN instead", t.name);
+        }
+    }
+}
+
+#[test]
+fn exceptions_live_in_resource_metadata_with_a_reason() {
+    let cfnlintrc = std::fs::read_to_string(repo_root().join(".cfnlintrc")).unwrap();
+    let config: Value = serde_yaml_ng::from_str(&cfnlintrc).unwrap();
+    for key in ["ignore_checks", "ignore_templates", "mandatory_checks_off"] {
+        assert!(get(&config, key).is_none(), ".cfnlintrc must not {key}: put the exception in the resource's Metadata");
+    }
+    let rules = rule_names();
+    let mut problems = Vec::new();
+    for t in templates() {
+        for (id, resource) in t.resources() {
+            for rule in at(resource, "Metadata/guard/SuppressedRules").and_then(Value::as_sequence).into_iter().flatten() {
+                let rule = rule.as_str().unwrap_or_default();
+                if !rules.contains(rule) {
+                    problems.push(format!("{}: {id} suppresses unknown rule {rule}", t.name));
+                }
+                let reason = at(resource, &format!("Metadata/guard/Reasons/{rule}")).and_then(Value::as_str).unwrap_or_default();
+                if reason.len() < 20 {
+                    problems.push(format!("{}: {id} suppresses {rule} without Metadata.guard.Reasons.{rule}", t.name));
+                }
+            }
+            for check in at(resource, "Metadata/cfn-lint/config/ignore_checks").and_then(Value::as_sequence).into_iter().flatten() {
+                let check = check.as_str().unwrap_or_default();
+                let reason = at(resource, &format!("Metadata/cfn-lint/reasons/{check}")).and_then(Value::as_str).unwrap_or_default();
+                if reason.len() < 20 {
+                    problems.push(format!("{}: {id} ignores cfn-lint {check} without Metadata.cfn-lint.reasons.{check}", t.name));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+fn rule_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(policies_dir(&repo_root()))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "guard"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn rule_names() -> BTreeSet<String> {
+    rule_files().iter().map(|p| p.file_stem().unwrap().to_string_lossy().into_owned()).collect()
+}
+
+#[test]
+fn policies_follow_the_guard_rules_registry_layout() {
+    let mut problems = Vec::new();
+    let mut problem = |file: &str, what: &str| problems.push(format!("{file}: {what}"));
+    for path in rule_files() {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let file = format!("policies/{name}.guard");
+
+        let rules: Vec<&str> =
+            text.lines().filter_map(|l| l.strip_prefix("rule ")).map(|l| l.split_whitespace().next().unwrap_or_default()).collect();
+        if rules != [name.as_str()] {
+            problem(&file, &format!("must hold exactly one rule named {name}, has {rules:?}"));
+        }
+        for heading in ["# Rule Identifier:", "# Description:", "# Why:", "# Reports on:", "# Scenarios:"] {
+            if !text.contains(heading) {
+                problem(&file, &format!("header lacks {heading:?}"));
+            }
+        }
+        for scenario in ["SKIP: when", "PASS: when", "FAIL: when", &format!("suppresses {name}")] {
+            if !text.contains(scenario) {
+                problem(&file, &format!("scenarios lack {scenario:?}"));
+            }
+        }
+        if !text.contains(&format!("Metadata.guard.SuppressedRules.* != \"{name}\"")) {
+            problem(&file, "selection does not honour Metadata.guard.SuppressedRules");
+        }
+        let messages: Vec<&str> = text.split("<<").skip(1).map(|m| m.split(">>").next().unwrap_or_default()).collect();
+        if messages.is_empty() {
+            problem(&file, "no custom message");
+        }
+        for message in messages {
+            let own_lines = message.starts_with('\n') && message.trim_end_matches(' ').ends_with('\n');
+            if !(own_lines && message.contains("Violation:") && message.contains("Fix:")) {
+                problem(&file, &format!("message must be `<<` / Violation: / Fix: / `>>` on their own lines: {message:?}"));
+            }
+        }
+
+        let tests_path = policies_dir(&repo_root()).join("tests").join(format!("{name}_tests.yaml"));
+        let Ok(tests_text) = std::fs::read_to_string(&tests_path) else {
+            problem(&file, "no tests/<rule>_tests.yaml");
+            continue;
+        };
+        let cases: Value = serde_yaml_ng::from_str(&tests_text).unwrap();
+        let cases = cases.as_sequence().cloned().unwrap_or_default();
+        let expectation = |case: &Value| at(case, &format!("expectations/rules/{name}")).and_then(Value::as_str).map(str::to_owned);
+        for case in &cases {
+            let named: Vec<&str> =
+                at(case, "expectations/rules").and_then(Value::as_mapping).into_iter().flatten().filter_map(|(k, _)| k.as_str()).collect();
+            if named != [name.as_str()] {
+                problem(&file, &format!("test case {:?} must expect only {name}", get(case, "name")));
+            }
+        }
+        let empty_skip = cases.iter().any(|c| {
+            get(c, "input").and_then(Value::as_mapping).is_some_and(|m| m.is_empty()) && expectation(c).as_deref() == Some("SKIP")
+        });
+        let pass = cases.iter().any(|c| expectation(c).as_deref() == Some("PASS"));
+        let fail = cases.iter().any(|c| expectation(c).as_deref() == Some("FAIL"));
+        let suppressed = cases
+            .iter()
+            .any(|c| serde_yaml_ng::to_string(c).unwrap().contains("SuppressedRules") && expectation(c).as_deref() == Some("SKIP"));
+        for (present, kind) in [
+            (empty_skip, "empty input -> SKIP"),
+            (pass, "compliant -> PASS"),
+            (fail, "non-compliant -> FAIL"),
+            (suppressed, "suppressed -> SKIP"),
+        ] {
+            if !present {
+                problem(&file, &format!("tests lack a case {kind}"));
+            }
+        }
+    }
+    for entry in std::fs::read_dir(policies_dir(&repo_root()).join("tests")).unwrap() {
+        let path = entry.unwrap().path();
+        let stem = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !stem.strip_suffix("_tests.yaml").is_some_and(|rule| rule_names().contains(rule)) {
+            problems.push(format!("policies/tests/{stem} belongs to no rule"));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}

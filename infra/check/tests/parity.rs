@@ -1,0 +1,210 @@
+//! The templates against the code they deploy: the API against the route table and the OpenAPI document, the
+//! guard rule's public-method exceptions against both, the CloudFront security headers against the local
+//! stack's, and the Lambda environment against what the binaries read.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use booking_functions::routes::{Auth, ROUTES};
+use infra_check::inventory::{api_path, ref_name};
+use infra_check::repo_root;
+use infra_check::template::{Template, at, get, load, long_form, templates_dir};
+use serde_yaml_ng::Value;
+
+fn template(name: &str) -> Template {
+    let mut t = load(&templates_dir(&repo_root()).join(name)).unwrap();
+    t.doc = long_form(t.doc);
+    t
+}
+
+fn resources_of<'a>(t: &'a Template, ty: &str) -> Vec<(&'a str, &'a Value)> {
+    t.resources().filter(|(_, r)| get(r, "Type").and_then(Value::as_str) == Some(ty)).collect()
+}
+
+/// `(verb, path, function, public)` of one API method, read from the template.
+type Route = (String, String, String, bool);
+
+fn template_routes(api: &Template) -> BTreeMap<String, Route> {
+    resources_of(api, "AWS::ApiGateway::Method")
+        .into_iter()
+        .map(|(id, method)| {
+            let verb = at(method, "Properties/HttpMethod").and_then(Value::as_str).unwrap().to_owned();
+            let resource = ref_name(at(method, "Properties/ResourceId")).unwrap();
+            let path = api_path(&api.doc, resource).unwrap_or_else(|| panic!("{id}: no path"));
+            let uri = at(method, "Properties/Integration/Uri/Fn::Sub").and_then(Value::as_str).unwrap();
+            let function = uri.split("${").find_map(|s| s.split_once("Function.Arn}")).map(|(f, _)| f.to_lowercase()).unwrap();
+            let auth = at(method, "Properties/AuthorizationType").and_then(Value::as_str).unwrap();
+            assert!(matches!(auth, "NONE" | "COGNITO_USER_POOLS"), "{id}: {auth}");
+            (id.to_owned(), (verb, path, function, auth == "NONE"))
+        })
+        .collect()
+}
+
+#[test]
+fn api_methods_equal_the_route_table() {
+    let api = template("api.yaml");
+    let in_template: BTreeSet<Route> = template_routes(&api).into_values().collect();
+    let in_code: BTreeSet<Route> =
+        ROUTES.iter().map(|r| (r.method.to_owned(), r.resource.to_owned(), r.function.name().to_owned(), r.auth == Auth::Public)).collect();
+    assert_eq!(in_template, in_code, "infra/cloudformation/api.yaml and services/functions/src/routes.rs disagree");
+}
+
+#[test]
+fn method_operation_names_are_the_openapi_operation_ids() {
+    let api = template("api.yaml");
+    let openapi: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(repo_root().join("services/functions/openapi.yaml")).unwrap()).unwrap();
+    for (id, (verb, path, _, _)) in template_routes(&api) {
+        let operation = get(&openapi, "paths")
+            .and_then(|paths| get(paths, &path))
+            .and_then(|item| get(item, &verb.to_lowercase()))
+            .and_then(|op| get(op, "operationId"))
+            .and_then(Value::as_str);
+        assert!(operation.is_some(), "openapi.yaml has no operationId for {verb} {path}");
+        let name = at(api.resource(&id).unwrap(), "Properties/OperationName").and_then(Value::as_str);
+        assert_eq!(name, operation, "{id} ({verb} {path})");
+    }
+}
+
+#[test]
+fn the_guard_rules_public_exceptions_are_exactly_the_public_routes() {
+    let api = template("api.yaml");
+    let public_in_template: BTreeSet<String> = template_routes(&api).into_iter().filter(|(_, r)| r.3).map(|(id, _)| id).collect();
+    let rule = std::fs::read_to_string(repo_root().join("policies/apigw_method_cognito_authorizer.guard")).unwrap();
+    let list = rule.lines().find_map(|l| l.strip_prefix("let apigw_public_method_ids = ")).expect("the exception list");
+    let listed: BTreeSet<String> = list.trim_matches(['[', ']']).split(',').map(|s| s.trim().trim_matches('\'').to_owned()).collect();
+    assert_eq!(listed, public_in_template);
+}
+
+#[test]
+fn every_route_may_invoke_only_its_function() {
+    let api = template("api.yaml");
+    let mut granted = BTreeSet::new();
+    for (id, permission) in resources_of(&api, "AWS::Lambda::Permission") {
+        let function = at(permission, "Properties/FunctionName/Fn::GetAtt/0").and_then(Value::as_str).unwrap();
+        let arn = at(permission, "Properties/SourceArn/Fn::Sub").and_then(Value::as_str).unwrap();
+        let (_, route) = arn.split_once("${RestApi}/*/").unwrap_or_else(|| panic!("{id}: {arn}"));
+        let (verb, path) = route.split_once('/').unwrap();
+        granted.insert((verb.to_owned(), format!("/{path}"), function.trim_end_matches("Function").to_lowercase()));
+    }
+    let expected: BTreeSet<(String, String, String)> = template_routes(&api)
+        .into_values()
+        .map(|(verb, path, function, _)| {
+            let wildcarded: Vec<&str> = path.split('/').map(|s| if s.starts_with('{') { "*" } else { s }).collect();
+            (verb, wildcarded.join("/"), function)
+        })
+        .collect();
+    assert_eq!(granted, expected);
+}
+
+#[test]
+fn the_deployment_waits_for_every_method() {
+    let api = template("api.yaml");
+    let (_, deployment) = resources_of(&api, "AWS::ApiGateway::Deployment").pop().unwrap();
+    let depends: BTreeSet<&str> =
+        get(deployment, "DependsOn").and_then(Value::as_sequence).unwrap().iter().filter_map(Value::as_str).collect();
+    for (id, _) in resources_of(&api, "AWS::ApiGateway::Method").into_iter().chain(resources_of(&api, "AWS::ApiGateway::GatewayResponse")) {
+        assert!(depends.contains(id), "ApiDeployment must DependsOn {id}, or the stage can be deployed without it");
+    }
+}
+
+#[test]
+fn lambda_environments_are_the_documented_contract() {
+    let api = template("api.yaml");
+    let mut seen = BTreeMap::new();
+    for (id, function) in resources_of(&api, "AWS::Lambda::Function") {
+        let vars: BTreeSet<&str> = at(function, "Properties/Environment/Variables")
+            .and_then(Value::as_mapping)
+            .unwrap()
+            .keys()
+            .filter_map(Value::as_str)
+            .collect();
+        seen.insert(id.to_owned(), vars.into_iter().collect::<Vec<_>>().join(" "));
+    }
+    let expected: BTreeMap<String, String> = [
+        ("NotifyFunction", "HOTEL_CATALOG_PATH NOTIFY_TOPIC_ARN RUST_LOG TABLE_NAME"),
+        ("PaymentFunction", "HOTEL_CATALOG_PATH RUST_LOG STRIPE_SECRET_ARN TABLE_NAME"),
+        ("QueryFunction", "HOTEL_CATALOG_PATH RUST_LOG STRIPE_SECRET_ARN TABLE_NAME"),
+        ("RecordFunction", "HOTEL_CATALOG_PATH RUST_LOG STRIPE_SECRET_ARN TABLE_NAME"),
+        ("SweeperFunction", "HOTEL_CATALOG_PATH RUST_LOG STRIPE_SECRET_ARN TABLE_NAME"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    assert_eq!(seen, expected, "update README (Configuration) and the functions' wiring together with this");
+}
+
+/// The header name -> value pairs `security_headers` sets in services/devstack/src/site.rs.
+fn local_security_headers() -> BTreeMap<String, String> {
+    let source = std::fs::read_to_string(repo_root().join("services/devstack/src/site.rs")).unwrap();
+    let body = source.split("pub fn security_headers").nth(1).expect("security_headers in site.rs");
+    let body = &body[..body.find("\n}").unwrap()];
+    let csp_start = body.find("let csp = \"").expect("the CSP literal") + "let csp = ".len();
+    let csp = rust_string_literal(&body[csp_start..]);
+    let mut headers = BTreeMap::new();
+    for call in body.split("headers.insert(").skip(1) {
+        let name = rust_string_literal(call);
+        let argument = call.split("HeaderValue::from_static(").nth(1).unwrap().trim_start();
+        let value = if argument.starts_with("csp") { csp.clone() } else { rust_string_literal(argument) };
+        headers.insert(name, value);
+    }
+    headers
+}
+
+/// The value of the Rust string literal at the start of `text` (escapes `\"`, `\\` and line continuations).
+fn rust_string_literal(text: &str) -> String {
+    let mut chars = text.trim_start().strip_prefix('"').expect("a string literal").chars().peekable();
+    let mut out = String::new();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return out,
+            '\\' => match chars.next() {
+                Some('\n') => {
+                    while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                        chars.next();
+                    }
+                }
+                Some('n') => out.push('\n'),
+                Some(other) => out.push(other),
+                None => break,
+            },
+            c => out.push(c),
+        }
+    }
+    panic!("unterminated string literal")
+}
+
+#[test]
+fn cloudfront_sends_the_local_stacks_security_headers() {
+    let edge = template("edge.yaml");
+    let (_, policy) = resources_of(&edge, "AWS::CloudFront::ResponseHeadersPolicy").pop().unwrap();
+    let config = at(policy, "Properties/ResponseHeadersPolicyConfig/SecurityHeadersConfig").unwrap();
+    let text = |path: &str| at(config, path).map(|v| serde_yaml_ng::to_string(v).unwrap().trim().trim_matches('"').to_owned());
+    let flag = |path: &str| at(config, path).and_then(Value::as_bool) == Some(true);
+    for part in ["ContentSecurityPolicy", "StrictTransportSecurity", "ContentTypeOptions", "ReferrerPolicy", "FrameOptions"] {
+        assert!(flag(&format!("{part}/Override")), "{part} must override the origin's header");
+    }
+    let mut cloudfront = BTreeMap::new();
+    cloudfront.insert("content-security-policy".to_owned(), text("ContentSecurityPolicy/ContentSecurityPolicy").unwrap());
+    let mut hsts = format!("max-age={}", text("StrictTransportSecurity/AccessControlMaxAgeSec").unwrap());
+    if flag("StrictTransportSecurity/IncludeSubdomains") {
+        hsts.push_str("; includeSubDomains");
+    }
+    if flag("StrictTransportSecurity/Preload") {
+        hsts.push_str("; preload");
+    }
+    cloudfront.insert("strict-transport-security".to_owned(), hsts);
+    if at(config, "ContentTypeOptions").is_some() {
+        cloudfront.insert("x-content-type-options".to_owned(), "nosniff".to_owned());
+    }
+    cloudfront.insert("referrer-policy".to_owned(), text("ReferrerPolicy/ReferrerPolicy").unwrap());
+    cloudfront.insert("x-frame-options".to_owned(), text("FrameOptions/FrameOption").unwrap());
+    assert_eq!(cloudfront, local_security_headers(), "edge.yaml's response headers policy and services/devstack/src/site.rs differ");
+}
+
+#[test]
+fn reads_rust_string_literals() {
+    assert_eq!(rust_string_literal(r#""a\"b" rest"#), "a\"b");
+    assert_eq!(rust_string_literal("\"one; \\\n      two\""), "one; two");
+}
