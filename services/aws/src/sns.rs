@@ -2,8 +2,11 @@
 //!
 //! - SMS: a direct publish to the guest's E.164 number, typed `Transactional` so carriers deliver it even to
 //!   numbers that opted out of promotional messages (SNS's SMS preferences: see README).
-//! - Email: a publish to the notifications topic with a `recipient` message attribute; each guest's email
-//!   subscription carries a filter policy on `recipient`, so only they receive it.
+//! - Email: a publish to the notifications topic with a `recipient` message attribute. Before it, the guest's
+//!   email subscription is ensured (`Subscribe` is idempotent for the same endpoint and attributes) with a filter
+//!   policy on `recipient`, so only they receive it. SNS sends a new address a confirmation link first and
+//!   delivers only once it is confirmed: the first confirmation can miss a guest who has not clicked it yet
+//!   (an SNS property; Amazon SES would lift it, see README).
 //!
 //! SNS standard topics do not deduplicate: exactly-once comes from the caller's idempotency record per
 //! `dedup_key`. No address or message body is ever logged.
@@ -46,6 +49,21 @@ impl SnsNotifier {
     pub fn topic_arn(&self) -> &str {
         &self.topic_arn
     }
+
+    /// The guest's email subscription to the topic, filtered to messages addressed to them.
+    async fn ensure_subscription(&self, email: &str) -> Result<(), NotifyError> {
+        let policy = serde_json::json!({ "recipient": [email] }).to_string();
+        self.client
+            .subscribe()
+            .topic_arn(&self.topic_arn)
+            .protocol("email")
+            .endpoint(email)
+            .attributes("FilterPolicy", policy)
+            .send()
+            .await
+            .map_err(|e| NotifyError::Unavailable(DisplayErrorContext(e).to_string()))?;
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -66,6 +84,7 @@ impl Notifier for SnsNotifier {
                 if to.is_empty() {
                     return Err(NotifyError::Rejected("empty email address".into()));
                 }
+                self.ensure_subscription(to).await?;
                 // SNS subjects: at most 100 ASCII-ish characters, no line breaks.
                 let subject: String = subject.chars().filter(|c| !c.is_control()).take(100).collect();
                 self.client

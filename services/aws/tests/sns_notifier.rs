@@ -35,6 +35,20 @@ async fn publishes_email_to_the_topic_and_sms_to_the_phone() {
     let rendered = sent[0].to_string();
     assert!(rendered.contains("Dear Ada, your booking is confirmed.") && rendered.contains("Booking HB-0000-0001 confirmed"), "{rendered}");
     assert!(rendered.contains("ada@example.com"), "the recipient travels as a message attribute for the subscription filter: {rendered}");
+    // The guest's email subscription exists and only lets their own messages through.
+    let client = aws_sdk_sns::Client::new(&config);
+    let subs = client.list_subscriptions_by_topic().topic_arn(notifier.topic_arn()).send().await.unwrap();
+    let sub = subs.subscriptions().iter().find(|s| s.endpoint() == Some("ada@example.com")).expect("email subscription");
+    assert_eq!(sub.protocol(), Some("email"));
+    let attributes = client.get_subscription_attributes().subscription_arn(sub.subscription_arn().unwrap()).send().await.unwrap();
+    let policy: serde_json::Value = serde_json::from_str(&attributes.attributes().unwrap()["FilterPolicy"]).unwrap();
+    assert_eq!(policy, serde_json::json!({"recipient": ["ada@example.com"]}));
+    // Sending again does not add a second subscription.
+    notifier.send(&email).await.unwrap();
+    let subs = client.list_subscriptions_by_topic().topic_arn(notifier.topic_arn()).send().await.unwrap();
+    assert_eq!(subs.subscriptions().iter().filter(|s| s.endpoint() == Some("ada@example.com")).count(), 1);
+    let data = moto.data().await.unwrap();
+    let sns = &data["sns"];
     let texts = sns["SMS"].as_array().unwrap();
     assert_eq!(texts.len(), 1, "{sns}");
     let text = texts[0].to_string();
