@@ -122,16 +122,15 @@ fn lambda_environments_are_the_documented_contract() {
             .collect();
         seen.insert(id.to_owned(), vars.into_iter().collect::<Vec<_>>().join(" "));
     }
-    let expected: BTreeMap<String, String> = [
-        ("NotifyFunction", "HOTEL_CATALOG_PATH NOTIFY_TOPIC_ARN RUST_LOG TABLE_NAME"),
-        ("PaymentFunction", "HOTEL_CATALOG_PATH RUST_LOG STRIPE_SECRET_ARN TABLE_NAME"),
-        ("QueryFunction", "HOTEL_CATALOG_PATH RUST_LOG STRIPE_SECRET_ARN TABLE_NAME"),
-        ("RecordFunction", "HOTEL_CATALOG_PATH RUST_LOG STRIPE_SECRET_ARN TABLE_NAME"),
-        ("SweeperFunction", "HOTEL_CATALOG_PATH RUST_LOG STRIPE_SECRET_ARN TABLE_NAME"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
+    // What each binary's wiring reads (`wiring::Needs`), plus the two optional variables every function takes.
+    let expected: BTreeMap<String, String> = booking_functions::wiring::Needs::BY_FUNCTION
+        .iter()
+        .map(|(name, needs)| {
+            let mut vars: BTreeSet<&str> = needs.aws_environment().into_iter().collect();
+            vars.extend(["HOTEL_CATALOG_PATH", "RUST_LOG"]);
+            (function_id(name), vars.into_iter().collect::<Vec<_>>().join(" "))
+        })
+        .collect();
     assert_eq!(seen, expected, "update README (Configuration) and the functions' wiring together with this");
 }
 
@@ -207,4 +206,39 @@ fn cloudfront_sends_the_local_stacks_security_headers() {
 fn reads_rust_string_literals() {
     assert_eq!(rust_string_literal(r#""a\"b" rest"#), "a\"b");
     assert_eq!(rust_string_literal("\"one; \\\n      two\""), "one; two");
+}
+
+/// `payment` -> `PaymentFunction`, the template's naming.
+fn function_id(name: &str) -> String {
+    let mut chars = name.chars();
+    chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default() + "Function"
+}
+
+/// Every DynamoDB action a function's use cases perform is allowed by its role (a missing one is an
+/// AccessDenied in production that no local test would show).
+#[test]
+fn lambda_roles_allow_every_dynamodb_action_their_code_uses() {
+    let api = template("api.yaml");
+    for (name, needs) in booking_functions::wiring::Needs::BY_FUNCTION {
+        let role_id = function_id(name).replace("Function", "Role");
+        let role = resources_of(&api, "AWS::IAM::Role").into_iter().find(|(id, _)| *id == role_id).map(|(_, r)| r).unwrap();
+        let mut allowed = BTreeSet::new();
+        for policy in at(role, "Properties/Policies").and_then(Value::as_sequence).unwrap() {
+            for statement in at(policy, "PolicyDocument/Statement").and_then(Value::as_sequence).unwrap() {
+                if get(statement, "Effect").and_then(Value::as_str) != Some("Allow") {
+                    continue;
+                }
+                match get(statement, "Action") {
+                    Some(Value::String(a)) => {
+                        allowed.insert(a.clone());
+                    }
+                    Some(Value::Sequence(list)) => allowed.extend(list.iter().filter_map(Value::as_str).map(str::to_owned)),
+                    _ => {}
+                }
+            }
+        }
+        for action in needs.dynamodb_actions {
+            assert!(allowed.contains(*action), "{role_id} lacks {action}, which the {name} function uses");
+        }
+    }
 }

@@ -79,21 +79,60 @@ impl Wired {
 }
 
 /// Which ports a function uses. Each Lambda gets only the permissions and configuration for these (least
-/// privilege), so the others are wired to [`Unconfigured`], which refuses loudly if ever called.
+/// privilege), so the others are wired to [`Unconfigured`], which refuses loudly if ever called. The template's
+/// environment variables and IAM actions are checked against these (`infra/check/tests/parity.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Needs {
     pub payments: bool,
     pub notifier: bool,
+    /// DynamoDB actions its use cases perform (transactions need the actions of their parts).
+    pub dynamodb_actions: &'static [&'static str],
 }
 
+/// Idempotency records: claim (Put), read (Get), complete (Update), release (Delete).
+const IDEMPOTENCY: [&str; 4] = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"];
+
 impl Needs {
-    pub const PAYMENT: Needs = Needs { payments: true, notifier: false };
-    pub const RECORD: Needs = Needs { payments: true, notifier: false };
-    pub const QUERY: Needs = Needs { payments: true, notifier: false };
-    pub const SWEEPER: Needs = Needs { payments: true, notifier: false };
-    pub const NOTIFY: Needs = Needs { payments: false, notifier: true };
-    /// The local stack hosts every function in one process.
-    pub const ALL: Needs = Needs { payments: true, notifier: true };
+    /// Holds (transaction of Update + Put), reads, idempotency.
+    pub const PAYMENT: Needs = Needs { payments: true, notifier: false, dynamodb_actions: &IDEMPOTENCY };
+    /// Transitions (Update + Put in a transaction), reads, idempotency.
+    pub const RECORD: Needs = Needs { payments: true, notifier: false, dynamodb_actions: &IDEMPOTENCY };
+    /// Availability (BatchGetItem), the guest index (Query), cancellation transitions.
+    pub const QUERY: Needs = Needs {
+        payments: true,
+        notifier: false,
+        dynamodb_actions: &["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    };
+    /// The held-by-expiry index (Query) and expiry transitions.
+    pub const SWEEPER: Needs = Needs {
+        payments: true,
+        notifier: false,
+        dynamodb_actions: &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    };
+    /// Reads the booking, idempotency per message.
+    pub const NOTIFY: Needs = Needs { payments: false, notifier: true, dynamodb_actions: &IDEMPOTENCY };
+
+    /// Every function, by the name its binary and template resources use.
+    pub const BY_FUNCTION: [(&'static str, Needs); 5] = [
+        ("payment", Self::PAYMENT),
+        ("record", Self::RECORD),
+        ("query", Self::QUERY),
+        ("sweeper", Self::SWEEPER),
+        ("notify", Self::NOTIFY),
+    ];
+
+    /// The environment variables the function reads when deployed (besides the optional `HOTEL_CATALOG_PATH`
+    /// and `RUST_LOG`).
+    pub fn aws_environment(self) -> Vec<&'static str> {
+        let mut vars = vec!["TABLE_NAME"];
+        if self.notifier {
+            vars.push("NOTIFY_TOPIC_ARN");
+        }
+        if self.payments {
+            vars.push("STRIPE_SECRET_ARN");
+        }
+        vars
+    }
 }
 
 pub async fn from_env(needs: Needs) -> Result<Wired, WiringError> {
