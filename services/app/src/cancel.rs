@@ -1,4 +1,4 @@
-use booking_domain::{BookingRef, BookingState, GuestId};
+use booking_domain::{BookingRef, BookingState, GuestId, InventoryEffect};
 use booking_ports::{BookingEvent, EventKind, PaymentError, PaymentStatus, Transition};
 
 use crate::catalog::owned_booking;
@@ -37,25 +37,24 @@ pub async fn cancel_booking(svc: &Services, guest: &GuestId, reference: &Booking
         BookingState::Refunded => booking,
         from => return Err(booking_domain::DomainError::TransitionRefused { from, action: booking_domain::Action::Cancel }.into()),
     };
-    if closed.state() == BookingState::Refunded {
-        issue_refund(svc, &closed).await?;
-    }
+    let closed =
+        if closed.state() == BookingState::Refunded && closed.refund_id().is_none() { issue_refund(svc, &closed).await? } else { closed };
     Ok(BookingView::of(&closed, None))
 }
 
-async fn issue_refund(svc: &Services, booking: &booking_domain::Booking) -> Result<(), AppError> {
-    let (Some(payment), Some(amount)) = (booking.payment(), booking.refund()) else { return Ok(()) };
+/// Sends the money back and records that it did, so a later call never refunds twice.
+async fn issue_refund(svc: &Services, booking: &booking_domain::Booking) -> Result<booking_domain::Booking, AppError> {
+    let (Some(payment), Some(amount)) = (booking.payment(), booking.refund()) else { return Ok(booking.clone()) };
     let key = format!("refund-{}", booking.reference());
     let intent = svc.payments.retrieve(&payment.intent_id).await?;
-    match intent.status {
-        PaymentStatus::Succeeded => {
-            svc.payments.refund(&payment.intent_id, amount, &key).await?;
-        }
+    let refund_id = match intent.status {
+        PaymentStatus::Succeeded => svc.payments.refund(&payment.intent_id, amount, &key).await?.id,
         // Never captured (the capture failed or is still pending): voiding the authorization returns everything.
-        PaymentStatus::RequiresCapture => {
-            svc.payments.cancel(&payment.intent_id, &key).await?;
-        }
-        _ => {}
-    }
-    Ok(())
+        PaymentStatus::RequiresCapture => svc.payments.cancel(&payment.intent_id, &key).await?.id,
+        _ => return Ok(booking.clone()),
+    };
+    let recorded = booking.with_refund_issued(refund_id, svc.clock.now());
+    let capacity = svc.capacity(&booking.quote().request.room_type)?;
+    svc.store.transition(Transition { previous: booking, next: &recorded, effect: InventoryEffect::None, capacity, event: None }).await?;
+    Ok(recorded)
 }

@@ -256,6 +256,11 @@ async fn late_cancellation_keeps_the_first_night() {
         created.booking.total.minor() - first_night
     )));
     assert_eq!(taken(&w, "classic-double", "2030-01-02").await, 0);
+    // Cancelling again, even long after the provider forgot its idempotency key, refunds nothing more.
+    w.clock.advance(Duration::days(3));
+    let again = cancel_booking(&w.svc, &guest(1), &BookingRef::parse(&created.booking.reference).unwrap()).await.unwrap();
+    assert_eq!(again.state, "refunded");
+    assert_eq!(w.stripe.calls().iter().filter(|c| c.starts_with("refund ")).count(), 1, "{:?}", w.stripe.calls());
     // Another guest cannot see or cancel it.
     let reference = BookingRef::parse(&created.booking.reference).unwrap();
     assert!(matches!(guest_booking(&w.svc, &guest(2), &reference).await, Err(AppError::NotFound)));

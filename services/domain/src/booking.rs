@@ -150,6 +150,10 @@ pub struct Booking {
     updated_at: DateTime<Utc>,
     payment: Option<PaymentRef>,
     refund: Option<Money>,
+    /// The provider's id for the refund once it was issued: a later cancel call must not refund again
+    /// (providers forget idempotency keys after a day).
+    #[serde(default)]
+    refund_id: Option<String>,
     version: u64,
 }
 
@@ -166,6 +170,7 @@ impl Booking {
             updated_at: new.now,
             payment: None,
             refund: None,
+            refund_id: None,
             version: 1,
         }
     }
@@ -203,6 +208,9 @@ impl Booking {
     pub fn version(&self) -> u64 {
         self.version
     }
+    pub fn refund_id(&self) -> Option<&str> {
+        self.refund_id.as_deref()
+    }
     pub fn rooms(&self) -> u8 {
         self.quote.request.rooms
     }
@@ -224,6 +232,11 @@ impl Booking {
         let (mut next, effect) = self.apply(action, now)?;
         next.refund = Some(preview.refund);
         Ok((next, effect))
+    }
+
+    /// Records that the refund went out; no state change.
+    pub fn with_refund_issued(&self, refund_id: String, now: DateTime<Utc>) -> Booking {
+        Booking { refund_id: Some(refund_id), updated_at: now, version: self.version + 1, ..self.clone() }
     }
 
     /// Records the payment created for this hold; no state change.
