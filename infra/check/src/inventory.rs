@@ -139,6 +139,7 @@ pub const KEY_PROPERTIES: &[(&str, &[&str])] = &[
     ("AWS::Shield::Protection", &["ResourceArn"]),
     ("AWS::WAFv2::LoggingConfiguration", &["ResourceArn", "LogDestinationConfigs", "RedactedFields"]),
     ("AWS::WAFv2::WebACL", &["Scope", "DefaultAction", "Rules"]),
+    ("AWS::WAFv2::WebACLAssociation", &["ResourceArn", "WebACLArn"]),
 ];
 
 /// Keys never shown: noise for a security review.

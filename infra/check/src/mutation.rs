@@ -66,6 +66,18 @@ pub const MUTATIONS: &[Mutation] = &[
         edits: &[Set("Resources/SiteOriginAccessControl/Properties/OriginAccessControlConfig/SigningBehavior", "no-override")],
     },
     Mutation {
+        name: "API stage without its regional web ACL (association removed)",
+        template: "api.yaml",
+        caught_by: "apigw_stage_web_acl_attached",
+        edits: &[Remove("Resources/ApiWebAclAssociation")],
+    },
+    Mutation {
+        name: "API stage's web ACL association pointed elsewhere",
+        template: "api.yaml",
+        caught_by: "apigw_stage_web_acl_attached",
+        edits: &[Set("Resources/ApiWebAclAssociation/Properties/ResourceArn", "!GetAtt ApiWebAcl.Arn")],
+    },
+    Mutation {
         name: "WAF web ACL detached (WebACLId removed)",
         template: "edge.yaml",
         caught_by: "cloudfront_web_acl_attached",

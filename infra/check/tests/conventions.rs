@@ -58,6 +58,7 @@ const UNTAGGABLE: &[&str] = &[
     "AWS::SNS::Subscription",
     "AWS::Scheduler::Schedule",
     "AWS::WAFv2::LoggingConfiguration",
+    "AWS::WAFv2::WebACLAssociation",
 ];
 
 const COST_TAGS: &[&str] = &["Project", "Environment", "CostCenter"];
