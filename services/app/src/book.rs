@@ -1,12 +1,13 @@
 use aws_lc_rs::digest;
 use booking_domain::{
-    Action, Booking, BookingRef, BookingState, ContactPreference, GuestContact, GuestId, NewBooking, PaymentRef, RoomTypeId, StayDates,
-    StayRequest, quote,
+    Action, Booking, BookingRef, BookingState, ContactPreference, GuestContact, GuestId, InventoryEffect, NewBooking, PaymentRef,
+    RoomTypeId, StayDates, StayRequest, quote,
 };
-use booking_ports::{CreateIntent, PaymentIntent, PaymentStatus, Transition};
+use booking_ports::{CreateIntent, PaymentIntent, PaymentStatus};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::changes::{save, transition};
 use crate::idempotency::{hash_of, once};
 use crate::{AppError, BookingView, Services};
 
@@ -128,15 +129,7 @@ async fn hold_and_open_payment(svc: &Services, new: NewBooking) -> Result<Bookin
         Some(_) => held,
         None => {
             let with_payment = held.with_payment(PaymentRef { intent_id: intent.id.clone() }, svc.clock.now());
-            svc.store
-                .transition(Transition {
-                    previous: &held,
-                    next: &with_payment,
-                    effect: booking_domain::InventoryEffect::None,
-                    capacity,
-                    event: None,
-                })
-                .await?;
+            save(svc, &held, &with_payment, InventoryEffect::None, None).await?;
             with_payment
         }
     };
@@ -158,9 +151,7 @@ async fn open_payment(svc: &Services, held: &Booking) -> Result<PaymentIntent, A
         Ok(intent) => Ok(intent),
         Err(e) => {
             tracing::warn!(reference = %held.reference(), error = %e, "payment intent failed; releasing hold");
-            let capacity = svc.capacity(&held.quote().request.room_type)?;
-            let (released, effect) = held.apply(Action::Release, svc.clock.now())?;
-            svc.store.transition(Transition { previous: held, next: &released, effect, capacity, event: None }).await?;
+            transition(svc, held, Action::Release, None).await?;
             Err(e.into())
         }
     }

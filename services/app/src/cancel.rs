@@ -1,7 +1,8 @@
 use booking_domain::{BookingRef, BookingState, GuestId, InventoryEffect};
-use booking_ports::{BookingEvent, EventKind, PaymentError, PaymentStatus, Transition};
+use booking_ports::{EventKind, PaymentStatus};
 
 use crate::catalog::owned_booking;
+use crate::changes::{cancel_intent_quietly, save, transition};
 use crate::{AppError, BookingView, Services};
 
 /// Cancels the guest's own booking under the cancellation policy.
@@ -14,22 +15,14 @@ pub async fn cancel_booking(svc: &Services, guest: &GuestId, reference: &Booking
     let now = svc.clock.now();
     let closed = match booking.state() {
         BookingState::Held => {
-            let released = crate::payment_events::transition(svc, &booking, booking_domain::Action::Release, None).await?;
-            if let Some(p) = booking.payment() {
-                match svc.payments.cancel(&p.intent_id, &format!("release-{reference}")).await {
-                    Ok(_) | Err(PaymentError::InvalidState(_)) => {}
-                    Err(e) => tracing::warn!(%reference, error = %e, "could not cancel the intent of a released hold"),
-                }
-            }
+            let released = transition(svc, &booking, booking_domain::Action::Release, None).await?;
+            cancel_intent_quietly(svc, &booking, "release").await;
             released
         }
         BookingState::Confirmed => {
             let preview = svc.hotel.cancellation().preview(&svc.hotel, booking.quote(), now)?;
             let (next, effect) = booking.cancel(&preview, now)?;
-            let capacity = svc.capacity(&booking.quote().request.room_type)?;
-            let event =
-                BookingEvent::new(reference, next.version(), EventKind::BookingCancelled { reason: "cancelled_by_guest".into() }, now);
-            svc.store.transition(Transition { previous: &booking, next: &next, effect, capacity, event: Some(&event) }).await?;
+            save(svc, &booking, &next, effect, Some(EventKind::BookingCancelled { reason: "cancelled_by_guest".into() })).await?;
             tracing::info!(%reference, refund_minor = preview.refund.minor(), "booking cancelled by guest");
             next
         }
@@ -54,7 +47,6 @@ async fn issue_refund(svc: &Services, booking: &booking_domain::Booking) -> Resu
         _ => return Ok(booking.clone()),
     };
     let recorded = booking.with_refund_issued(refund_id, svc.clock.now());
-    let capacity = svc.capacity(&booking.quote().request.room_type)?;
-    svc.store.transition(Transition { previous: booking, next: &recorded, effect: InventoryEffect::None, capacity, event: None }).await?;
+    save(svc, booking, &recorded, InventoryEffect::None, None).await?;
     Ok(recorded)
 }

@@ -6,6 +6,7 @@
 mod book;
 mod cancel;
 mod catalog;
+mod changes;
 mod error;
 mod idempotency;
 mod notify;

@@ -1,7 +1,8 @@
 use booking_domain::{Action, Booking, BookingRef, BookingState};
-use booking_ports::{BookingEvent, EventKind, PaymentError, PaymentStatus, StoreError, Transition};
+use booking_ports::{EventKind, PaymentError, PaymentStatus};
 use serde::{Deserialize, Serialize};
 
+use crate::changes::{cancel_intent_quietly, transition};
 use crate::idempotency::once;
 use crate::{AppError, Services};
 
@@ -141,10 +142,7 @@ async fn on_failed(svc: &Services, event: &PaymentEvent, booking: Booking) -> Re
     transition(svc, &booking, Action::Release, None).await?;
     if event.kind == PaymentEventKind::Failed {
         // Close the intent too, so a later retry with another card cannot pay for rooms we no longer hold.
-        match svc.payments.cancel(&event.intent_id, &format!("release-{}", booking.reference())).await {
-            Ok(_) | Err(PaymentError::InvalidState(_)) => {}
-            Err(e) => tracing::warn!(reference = %booking.reference(), error = %e, "could not cancel the failed intent"),
-        }
+        cancel_intent_quietly(svc, &booking, "release").await;
     }
     tracing::info!(reference = %booking.reference(), "payment failed; hold released");
     Ok(RecordOutcome::Released)
@@ -187,18 +185,6 @@ async fn void_payment(svc: &Services, booking: &Booking, status: PaymentStatus) 
     };
     match result {
         Ok(()) | Err(PaymentError::InvalidState(_)) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Applies `action` to `booking` in the store, with its inventory effect and outbox event, atomically.
-pub(crate) async fn transition(svc: &Services, booking: &Booking, action: Action, event: Option<EventKind>) -> Result<Booking, AppError> {
-    let (next, effect) = booking.apply(action, svc.clock.now())?;
-    let capacity = svc.capacity(&booking.quote().request.room_type)?;
-    let event = event.map(|kind| BookingEvent::new(next.reference(), next.version(), kind, svc.clock.now()));
-    match svc.store.transition(Transition { previous: booking, next: &next, effect, capacity, event: event.as_ref() }).await {
-        Ok(()) => Ok(next),
-        Err(StoreError::SoldOut { night }) => Err(AppError::SoldOut { night }),
         Err(e) => Err(e.into()),
     }
 }

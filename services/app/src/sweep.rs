@@ -1,5 +1,5 @@
+use crate::changes::{cancel_intent_quietly, transition};
 use booking_domain::Action;
-use booking_ports::PaymentError;
 
 use crate::{AppError, Services};
 
@@ -10,18 +10,12 @@ pub async fn sweep_expired_holds(svc: &Services, limit: usize) -> Result<usize, 
     let due = svc.store.expired_holds(svc.clock.now(), limit).await?;
     let mut released = 0;
     for booking in due {
-        match crate::payment_events::transition(svc, &booking, Action::Expire, None).await {
+        match transition(svc, &booking, Action::Expire, None).await {
             Ok(_) => released += 1,
             Err(AppError::Conflict | AppError::Rule(_)) => continue,
             Err(e) => return Err(e),
         }
-        if let Some(p) = booking.payment() {
-            match svc.payments.cancel(&p.intent_id, &format!("expire-{}", booking.reference())).await {
-                Ok(_) | Err(PaymentError::InvalidState(_)) => {}
-                // The intent may already be authorized; the record function voids or reinstates on that event.
-                Err(e) => tracing::warn!(reference = %booking.reference(), error = %e, "could not cancel an expired hold's intent"),
-            }
-        }
+        cancel_intent_quietly(svc, &booking, "expire").await;
         tracing::info!(reference = %booking.reference(), "hold expired; rooms released");
     }
     Ok(released)

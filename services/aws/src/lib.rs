@@ -13,4 +13,4 @@ mod sns;
 pub use config::{AwsError, local_sdk_config, sdk_config};
 pub use dynamo::{DynamoStore, TableLayout};
 pub use secrets::{SecretError, StripeSecrets, stripe_secrets};
-pub use sns::{SnsNotifier, is_e164};
+pub use sns::SnsNotifier;

@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use aws_sdk_sns::Client;
 use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_sns::types::MessageAttributeValue;
+use booking_domain::is_e164;
 use booking_ports::{Channel, Notifier, NotifyError, OutboundMessage};
 
 #[derive(Debug, Clone)]
@@ -25,11 +26,6 @@ pub struct SnsNotifier {
 
 fn attribute(value: &str) -> Result<MessageAttributeValue, NotifyError> {
     MessageAttributeValue::builder().data_type("String").string_value(value).build().map_err(|e| NotifyError::Rejected(e.to_string()))
-}
-
-/// E.164: `+`, then 8 to 15 digits, no leading zero.
-pub fn is_e164(phone: &str) -> bool {
-    phone.strip_prefix('+').is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0'))
 }
 
 impl SnsNotifier {

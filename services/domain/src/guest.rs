@@ -97,7 +97,8 @@ fn plausible_email(email: &str) -> bool {
     }
 }
 
-fn is_e164(phone: &str) -> bool {
+/// E.164: `+`, then 8 to 15 digits, no leading zero. Shared with the SMS adapter, which re-checks before sending.
+pub fn is_e164(phone: &str) -> bool {
     phone
         .strip_prefix('+')
         .is_some_and(|digits| (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0'))

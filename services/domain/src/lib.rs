@@ -20,7 +20,7 @@ pub use availability::{NightCount, available_rooms};
 pub use booking::{Action, Booking, BookingState, InventoryEffect, NewBooking, PaymentRef};
 pub use cancellation::{CancellationPolicy, RefundPreview};
 pub use error::DomainError;
-pub use guest::{ContactPreference, GuestContact, GuestId};
+pub use guest::{ContactPreference, GuestContact, GuestId, is_e164};
 pub use hotel::{BedType, Hotel, RatePlan, RoomType, RoomTypeId, SeasonalRate, Taxes};
 pub use money::{Currency, Money};
 pub use pricing::{NightPrice, Quote, StayRequest, quote};
