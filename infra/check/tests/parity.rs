@@ -242,3 +242,40 @@ fn lambda_roles_allow_every_dynamodb_action_their_code_uses() {
         }
     }
 }
+
+/// The table the DynamoDB adapter reads and writes is the table `data.yaml` creates: keys, indexes (by name, the
+/// adapter queries them by name), TTL attribute and the stream the notify function reads.
+#[test]
+fn booking_table_matches_the_adapters_layout() {
+    use booking_aws::TableLayout;
+    let data = template("data.yaml");
+    let table = resources_of(&data, "AWS::DynamoDB::Table").into_iter().find(|(id, _)| *id == "BookingTable").unwrap().1;
+    let keys = |schema: Option<&Value>| -> (String, String) {
+        let schema = schema.and_then(Value::as_sequence).unwrap();
+        let key = |kind: &str| {
+            schema
+                .iter()
+                .find(|k| get(k, "KeyType").and_then(Value::as_str) == Some(kind))
+                .and_then(|k| get(k, "AttributeName"))
+                .and_then(Value::as_str)
+                .unwrap()
+                .to_owned()
+        };
+        (key("HASH"), key("RANGE"))
+    };
+    assert_eq!(keys(at(table, "Properties/KeySchema")), (TableLayout::PARTITION_KEY.to_owned(), TableLayout::SORT_KEY.to_owned()));
+    let indexes: BTreeSet<(String, String, String)> = at(table, "Properties/GlobalSecondaryIndexes")
+        .and_then(Value::as_sequence)
+        .unwrap()
+        .iter()
+        .map(|gsi| {
+            let (hash, range) = keys(get(gsi, "KeySchema"));
+            (get(gsi, "IndexName").and_then(Value::as_str).unwrap().to_owned(), hash, range)
+        })
+        .collect();
+    let in_code: BTreeSet<(String, String, String)> =
+        TableLayout::INDEXES.iter().map(|(n, h, r)| ((*n).to_owned(), (*h).to_owned(), (*r).to_owned())).collect();
+    assert_eq!(indexes, in_code, "data.yaml's indexes and services/aws/src/dynamo.rs disagree");
+    assert_eq!(at(table, "Properties/TimeToLiveSpecification/AttributeName").and_then(Value::as_str), Some(TableLayout::TTL_ATTRIBUTE));
+    assert_eq!(at(table, "Properties/StreamSpecification/StreamViewType").and_then(Value::as_str), Some("NEW_IMAGE"));
+}

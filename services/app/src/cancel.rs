@@ -1,52 +1,45 @@
-use booking_domain::{BookingRef, BookingState, GuestId, InventoryEffect};
-use booking_ports::{EventKind, PaymentStatus};
+use booking_domain::{BookingRef, BookingState, DomainError, GuestId, InventoryEffect, Trigger};
 
-use crate::catalog::owned_booking;
-use crate::changes::{cancel_intent_quietly, save, transition};
+use crate::catalog::{owned_booking, view_with_preview};
+use crate::changes::save;
+use crate::settle::reconcile;
 use crate::{AppError, BookingView, Services};
 
-/// Cancels the guest's own booking under the cancellation policy.
+/// Cancels (or, for a hold, releases) the guest's own booking under the cancellation policy.
 ///
-/// The state change (with its refund amount and outbox event) is written before money moves, and the refund uses
-/// an idempotency key derived from the booking: if the provider is down the booking is already cancelled, and
-/// calling cancel again re-issues the very same refund instead of a second one.
+/// The cancellation and what the guest gets back are recorded first, in one write that also makes the money
+/// due; the refund (or void) then runs at once against the provider's current view. If the provider is down
+/// the answer still says "cancelled, refund pending" and the scheduled reconciliation finishes the refund: the
+/// guest never has to press cancel twice, and is only told a refund is on its way once it is.
 pub async fn cancel_booking(svc: &Services, guest: &GuestId, reference: &BookingRef) -> Result<BookingView, AppError> {
-    let booking = owned_booking(svc, guest, reference).await?;
-    let now = svc.clock.now();
-    let closed = match booking.state() {
-        BookingState::Held => {
-            let released = transition(svc, &booking, booking_domain::Action::Release, None).await?;
-            cancel_intent_quietly(svc, &booking, "release").await;
-            released
+    for _ in 0..3 {
+        let booking = owned_booking(svc, guest, reference).await?;
+        let trigger = match booking.state() {
+            BookingState::Held => Trigger::GuestRelease,
+            BookingState::Confirmed => {
+                let now = svc.clock.now();
+                let preview = svc.hotel.cancellation().preview(&svc.hotel, booking.quote(), now)?;
+                let (next, effect) = booking.cancel_by_guest(&preview, now)?;
+                match save(svc, &booking, &next, effect, None).await {
+                    Ok(()) => {}
+                    // A webhook or the schedule changed it meanwhile: decide again on what it is now.
+                    Err(AppError::Conflict) => continue,
+                    Err(e) => return Err(e),
+                }
+                debug_assert_eq!(effect, InventoryEffect::Release);
+                tracing::info!(%reference, refund_minor = preview.refund.minor(), "booking cancelled by guest");
+                Trigger::Routine
+            }
+            // Already cancelled: answering again is harmless; finishing its money is the reconciliation's job.
+            BookingState::Cancelled | BookingState::Refunded => Trigger::Routine,
+            from => return Err(DomainError::TransitionRefused { from, action: booking_domain::Action::Cancel }.into()),
+        };
+        if let Err(e) = reconcile(svc, reference, trigger).await {
+            // The cancellation stands and its money is due: the scheduled pass will finish it.
+            tracing::warn!(%reference, error = %e, "could not settle the cancellation now");
         }
-        BookingState::Confirmed => {
-            let preview = svc.hotel.cancellation().preview(&svc.hotel, booking.quote(), now)?;
-            let (next, effect) = booking.cancel(&preview, now)?;
-            save(svc, &booking, &next, effect, Some(EventKind::BookingCancelled { reason: "cancelled_by_guest".into() })).await?;
-            tracing::info!(%reference, refund_minor = preview.refund.minor(), "booking cancelled by guest");
-            next
-        }
-        // Cancelled with a refund already recorded: make sure the refund went out (idempotent).
-        BookingState::Refunded => booking,
-        from => return Err(booking_domain::DomainError::TransitionRefused { from, action: booking_domain::Action::Cancel }.into()),
-    };
-    let closed =
-        if closed.state() == BookingState::Refunded && closed.refund_id().is_none() { issue_refund(svc, &closed).await? } else { closed };
-    Ok(BookingView::of(&closed, None))
-}
-
-/// Sends the money back and records that it did, so a later call never refunds twice.
-async fn issue_refund(svc: &Services, booking: &booking_domain::Booking) -> Result<booking_domain::Booking, AppError> {
-    let (Some(payment), Some(amount)) = (booking.payment(), booking.refund()) else { return Ok(booking.clone()) };
-    let key = format!("refund-{}", booking.reference());
-    let intent = svc.payments.retrieve(&payment.intent_id).await?;
-    let refund_id = match intent.status {
-        PaymentStatus::Succeeded => svc.payments.refund(&payment.intent_id, amount, &key).await?.id,
-        // Never captured (the capture failed or is still pending): voiding the authorization returns everything.
-        PaymentStatus::RequiresCapture => svc.payments.cancel(&payment.intent_id, &key).await?.id,
-        _ => return Ok(booking.clone()),
-    };
-    let recorded = booking.with_refund_issued(refund_id, svc.clock.now());
-    save(svc, booking, &recorded, InventoryEffect::None, None).await?;
-    Ok(recorded)
+        let now = owned_booking(svc, guest, reference).await?;
+        return view_with_preview(svc, &now);
+    }
+    Err(AppError::Conflict)
 }

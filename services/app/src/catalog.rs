@@ -1,6 +1,7 @@
-use booking_domain::{Booking, BookingRef, GuestId, StayDates, StayRequest, available_rooms, quote};
+use booking_domain::{Booking, BookingRef, DomainError, GuestId, StayDates, StayRequest, available_rooms, quote};
 use chrono::NaiveDate;
 
+use crate::views::CancellationView;
 use crate::views::ErrorBody;
 use crate::{AppError, AvailabilityView, BookingView, RoomAvailability, RoomView, Services};
 
@@ -90,12 +91,17 @@ pub async fn guest_booking(svc: &Services, guest: &GuestId, reference: &BookingR
     view_with_preview(svc, &booking)
 }
 
-fn view_with_preview(svc: &Services, booking: &Booking) -> Result<BookingView, AppError> {
-    let preview = match booking.state() {
-        booking_domain::BookingState::Confirmed => Some(svc.hotel.cancellation().preview(&svc.hotel, booking.quote(), svc.clock.now())?),
+/// The booking as the guest sees it, with what cancelling now would do (for a confirmed booking).
+pub(crate) fn view_with_preview(svc: &Services, booking: &Booking) -> Result<BookingView, AppError> {
+    let cancellation = match booking.state() {
+        booking_domain::BookingState::Confirmed => match svc.hotel.cancellation().preview(&svc.hotel, booking.quote(), svc.clock.now()) {
+            Ok(preview) => Some(CancellationView::from(preview)),
+            Err(e @ DomainError::CancellationClosed { closed_at }) => Some(CancellationView::Closed { closed_at, message: e.to_string() }),
+            Err(e) => return Err(e.into()),
+        },
         _ => None,
     };
-    Ok(BookingView::of(booking, preview))
+    Ok(BookingView::of(booking, cancellation))
 }
 
 /// Someone else's booking is reported exactly like a missing one: its existence is not disclosed.

@@ -1,7 +1,7 @@
 //! The two ways every use case changes a booking, written once.
 
 use booking_domain::{Action, Booking, InventoryEffect};
-use booking_ports::{BookingEvent, EventKind, PaymentError, Transition};
+use booking_ports::{BookingEvent, EventKind, Transition};
 
 use crate::{AppError, Services};
 
@@ -24,15 +24,4 @@ pub(crate) async fn transition(svc: &Services, booking: &Booking, action: Action
     let (next, effect) = booking.apply(action, svc.clock.now())?;
     save(svc, booking, &next, effect, event).await?;
     Ok(next)
-}
-
-/// Closes the booking's payment intent after its rooms went back, so a late card confirmation cannot pay for
-/// them. Best effort: an intent already closed is fine, and any other failure is logged, because if the intent
-/// does get authorized later the `record` function voids it on that event.
-pub(crate) async fn cancel_intent_quietly(svc: &Services, booking: &Booking, key_prefix: &str) {
-    let Some(payment) = booking.payment() else { return };
-    match svc.payments.cancel(&payment.intent_id, &format!("{key_prefix}-{}", booking.reference())).await {
-        Ok(_) | Err(PaymentError::InvalidState(_)) => {}
-        Err(e) => tracing::warn!(reference = %booking.reference(), error = %e, "could not cancel the payment intent"),
-    }
 }

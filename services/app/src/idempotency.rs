@@ -21,6 +21,10 @@ pub(crate) fn hash_of<T: Serialize>(value: &T) -> String {
 /// Runs `work` at most once per `key` (Powertools-style): a completed key replays its stored result, a key in
 /// progress is refused, a key reused with a different payload is refused. A failed `work` releases the key so
 /// the caller's retry starts afresh.
+///
+/// Each attempt claims the key under a fresh owner token, and completing or releasing is conditional on still
+/// owning it: an attempt that stalled past its lease and was taken over can neither overwrite the new owner's
+/// result nor delete its claim (which would let a third attempt repeat the work).
 pub(crate) async fn once<T, F, Fut>(svc: &Services, key: &str, payload_hash: &str, work: F) -> Result<Replayed<T>, AppError>
 where
     T: Serialize + DeserializeOwned,
@@ -28,7 +32,8 @@ where
     Fut: std::future::Future<Output = Result<T, AppError>>,
 {
     let now = svc.clock.now();
-    match svc.store.begin_idempotent(key, payload_hash, now, LEASE).await? {
+    let owner = owner_token();
+    match svc.store.begin_idempotent(key, payload_hash, &owner, now, LEASE).await? {
         IdempotencyBegin::Completed(value) => {
             let stored = serde_json::from_value(value).map_err(|e| AppError::Store(booking_ports::StoreError::Corrupt(e.to_string())))?;
             return Ok(Replayed::Again(stored));
@@ -40,19 +45,24 @@ where
     match work().await {
         Ok(result) => {
             let value = serde_json::to_value(&result).map_err(|e| AppError::Store(booking_ports::StoreError::Corrupt(e.to_string())))?;
-            if let Err(e) = svc.store.complete_idempotent(key, &value, svc.clock.now(), RETENTION).await {
+            if let Err(e) = svc.store.complete_idempotent(key, &owner, &value, svc.clock.now(), RETENTION).await {
                 // The work is done and itself idempotent; a retry after the lease resumes it safely.
                 tracing::warn!(error = %e, "could not record idempotent result");
             }
             Ok(Replayed::First(result))
         }
         Err(e) => {
-            if let Err(abandon) = svc.store.abandon_idempotent(key).await {
+            if let Err(abandon) = svc.store.abandon_idempotent(key, &owner).await {
                 tracing::warn!(error = %abandon, "could not release idempotency key");
             }
             Err(e)
         }
     }
+}
+
+/// A token no other attempt will ever use.
+fn owner_token() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
 }
 
 /// Whether a result was produced now or replayed from an earlier identical request.

@@ -1,4 +1,4 @@
-use booking_domain::Booking;
+use booking_domain::{Booking, CancellationReason, Hotel};
 use booking_ports::{BookingEvent, Channel, EventKind, OutboundMessage};
 
 use crate::idempotency::once;
@@ -12,7 +12,7 @@ pub async fn deliver_event(svc: &Services, event: &BookingEvent) -> Result<usize
         return Ok(0);
     };
     let mut sent = 0;
-    for message in compose_messages(svc, &booking, event) {
+    for message in compose_messages(&svc.hotel, &booking, event) {
         let key = format!("notify:{}", message.dedup_key);
         let result = once(svc, &key, &message.dedup_key, || async {
             svc.notifier.send(&message).await?;
@@ -28,10 +28,10 @@ pub async fn deliver_event(svc: &Services, event: &BookingEvent) -> Result<usize
 }
 
 /// The emails/SMS for an event. Plain text: they must read well in any client and in an SMS.
-pub fn compose_messages(svc: &Services, booking: &Booking, event: &BookingEvent) -> Vec<OutboundMessage> {
+pub fn compose_messages(catalog: &Hotel, booking: &Booking, event: &BookingEvent) -> Vec<OutboundMessage> {
     let q = booking.quote();
-    let hotel = svc.hotel.name();
-    let room = svc.hotel.room_type(&q.request.room_type).map(|r| r.name.as_str()).unwrap_or(q.request.room_type.as_str());
+    let hotel = catalog.name();
+    let room = catalog.room_type(&q.request.room_type).map(|r| r.name.as_str()).unwrap_or(q.request.room_type.as_str());
     let nights = q.request.stay.nights();
     let stay = format!(
         "{} to {}, {nights} night{}",
@@ -41,30 +41,40 @@ pub fn compose_messages(svc: &Services, booking: &Booking, event: &BookingEvent)
     );
     let reference = booking.reference();
     let (subject, body, sms) = match &event.kind {
-        EventKind::BookingConfirmed => (
+        EventKind::BookingConfirmed { charged } => (
             format!("Booking {reference} confirmed – {hotel}"),
             format!(
-                "Dear {},\n\nyour booking at {hotel} is confirmed.\n\nReference: {reference}\nRoom: {} x {room}\nGuests: {}\nStay: {stay}\nTotal charged: {}\n\nWe look forward to welcoming you.\n",
+                "Dear {},\n\nyour booking at {hotel} is confirmed.\n\nReference: {reference}\nRoom: {} x {room}\nGuests: {}\nStay: {stay}\nCharged to your card: {}\n\nWe look forward to welcoming you.\n",
                 booking.contact().name(),
                 q.request.rooms,
                 q.request.guests,
-                q.total
+                charged
             ),
-            format!("{hotel}: booking {reference} confirmed, {stay}. Total {}.", q.total),
+            format!("{hotel}: booking {reference} confirmed, {stay}. Charged {charged}."),
         ),
-        EventKind::BookingCancelled { reason } => {
-            let why = match reason.as_str() {
-                "cancelled_by_guest" => "as you asked",
-                "rooms_sold_out_after_hold_expired" => {
+        EventKind::BookingCancelled { reason, charged, refunded } => {
+            let why = match reason {
+                CancellationReason::ByGuest => "as you asked",
+                CancellationReason::SoldOutAfterHoldExpired => {
                     "because your payment arrived after the hold expired and the room was no longer available"
                 }
-                "payment_capture_failed" => "because the payment could not be completed",
-                _ => "",
+                CancellationReason::PaymentNotCompleted => "because the payment could not be completed",
             };
-            let refund = match booking.refund() {
-                Some(r) if r.minor() > 0 => format!("A refund of {r} is on its way to your card."),
-                _ if reason != "cancelled_by_guest" => "You have not been charged.".to_owned(),
-                _ => "Under the cancellation policy no refund is due.".to_owned(),
+            // Written once the money is settled, so each sentence states what the provider did.
+            let kept = charged.minor() - refunded.minor();
+            let refund = if charged.minor() == 0 {
+                "You have not been charged.".to_owned()
+            } else if refunded.minor() > 0 && kept > 0 {
+                format!(
+                    "A refund of {refunded} has been issued to your card; {} is kept under the cancellation policy.",
+                    booking_domain::Money::new(kept, charged.currency())
+                )
+            } else if refunded.minor() > 0 {
+                format!("A refund of {refunded} has been issued to your card.")
+            } else if charged.minor() < q.total.minor() {
+                format!("Under the cancellation policy {charged} is charged; the rest of the amount held on your card is released.")
+            } else {
+                format!("Under the cancellation policy {charged} is kept; no refund is due.")
             };
             (
                 format!("Booking {reference} cancelled – {hotel}"),

@@ -1,22 +1,47 @@
-use crate::changes::{cancel_intent_quietly, transition};
-use booking_domain::Action;
+use std::collections::BTreeMap;
 
+use booking_domain::Trigger;
+use serde::{Deserialize, Serialize};
+
+use crate::settle::{Effect, reconcile};
 use crate::{AppError, Services};
 
-/// Releases holds whose time ran out and voids their payment intents, so a late card confirmation cannot take
-/// money for rooms we gave back. Safe to run concurrently and repeatedly: a hold already moved is skipped.
-/// Returns how many holds were released.
-pub async fn sweep_expired_holds(svc: &Services, limit: usize) -> Result<usize, AppError> {
-    let due = svc.store.expired_holds(svc.clock.now(), limit).await?;
-    let mut released = 0;
-    for booking in due {
-        match transition(svc, &booking, Action::Expire, None).await {
-            Ok(_) => released += 1,
-            Err(AppError::Conflict | AppError::Rule(_)) => continue,
-            Err(e) => return Err(e),
-        }
-        cancel_intent_quietly(svc, &booking, "expire").await;
-        tracing::info!(reference = %booking.reference(), "hold expired; rooms released");
+/// What one scheduled pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepReport {
+    /// Due bookings looked at.
+    pub due: usize,
+    /// How often each effect happened.
+    pub effects: BTreeMap<Effect, usize>,
+    /// Bookings that could not be reconciled (store trouble); they stay due.
+    pub failed: usize,
+}
+
+impl SweepReport {
+    pub fn count(&self, effect: Effect) -> usize {
+        self.effects.get(&effect).copied().unwrap_or(0)
     }
-    Ok(released)
+}
+
+/// The scheduled reconciliation: every booking the store lists as due (holds that ran out, captures, refunds
+/// and voids still owed) is reconciled against the provider's current view. Safe to run concurrently and
+/// repeatedly: each step re-reads and writes with the booking's version.
+pub async fn reconcile_due(svc: &Services, limit: usize) -> Result<SweepReport, AppError> {
+    let due = svc.store.due_bookings(svc.clock.now(), limit).await?;
+    let mut report = SweepReport { due: due.len(), ..SweepReport::default() };
+    for booking in due {
+        match reconcile(svc, booking.reference(), Trigger::Routine).await {
+            Ok(done) => {
+                for effect in done.effects {
+                    *report.effects.entry(effect).or_default() += 1;
+                }
+            }
+            Err(AppError::NotFound) => {}
+            Err(e) => {
+                tracing::error!(reference = %booking.reference(), error = %e, "reconciliation failed; it stays due");
+                report.failed += 1;
+            }
+        }
+    }
+    Ok(report)
 }

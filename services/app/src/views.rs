@@ -1,6 +1,6 @@
 //! What the HTTP API returns. These types are an API boundary (see `openapi.yaml`): change them deliberately.
 
-use booking_domain::{BedType, Booking, ContactPreference, Money, NightPrice, RefundPreview};
+use booking_domain::{BedType, Booking, BookingState, CancellationReason, ContactPreference, Money, NightPrice, RefundPreview, Settlement};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -59,10 +59,65 @@ pub struct ContactView {
     pub notify_by: ContactPreference,
 }
 
+/// Where the booking's money is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MoneyStatus {
+    /// A hold: nothing paid yet.
+    AwaitingPayment,
+    /// A capture, refund or void is under way (and will be retried until it is done).
+    Pending,
+    /// Done: `charged` taken, `refunded` of it given back.
+    Settled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoneyView {
+    pub status: MoneyStatus,
+    /// Present once settled.
+    pub charged: Option<Money>,
+    pub refunded: Option<Money>,
+}
+
+impl MoneyView {
+    fn of(settlement: &Settlement) -> Self {
+        match settlement {
+            Settlement::Open => MoneyView { status: MoneyStatus::AwaitingPayment, charged: None, refunded: None },
+            Settlement::Due { .. } => MoneyView { status: MoneyStatus::Pending, charged: None, refunded: None },
+            Settlement::Settled { charged, refunded, .. } => {
+                MoneyView { status: MoneyStatus::Settled, charged: Some(*charged), refunded: Some(*refunded) }
+            }
+        }
+    }
+}
+
+/// Whether the guest can cancel now, and what they would get back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum CancellationView {
+    Open {
+        refund: Money,
+        penalty: Money,
+        free_until: DateTime<Utc>,
+        closes_at: DateTime<Utc>,
+    },
+    /// The stay has begun: self-service cancellation is over.
+    Closed {
+        closed_at: DateTime<Utc>,
+        message: String,
+    },
+}
+
+impl From<RefundPreview> for CancellationView {
+    fn from(p: RefundPreview) -> Self {
+        CancellationView::Open { refund: p.refund, penalty: p.penalty, free_until: p.free_until, closes_at: p.closes_at }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BookingView {
     pub reference: String,
-    pub state: String,
+    pub state: BookingState,
     pub room_type: String,
     pub check_in: NaiveDate,
     pub check_out: NaiveDate,
@@ -72,19 +127,22 @@ pub struct BookingView {
     pub total: Money,
     pub hold_expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// What goes back to the guest under their cancellation.
     pub refund: Option<Money>,
+    pub cancellation_reason: Option<CancellationReason>,
+    pub money: MoneyView,
     pub contact: ContactView,
-    /// What cancelling now would refund; present only while the booking can be cancelled.
-    pub cancellation: Option<RefundPreview>,
+    /// For a confirmed booking: whether it can be cancelled now and what that would refund.
+    pub cancellation: Option<CancellationView>,
 }
 
 impl BookingView {
-    pub fn of(booking: &Booking, cancellation: Option<RefundPreview>) -> Self {
+    pub fn of(booking: &Booking, cancellation: Option<CancellationView>) -> Self {
         let q = booking.quote();
         let c = booking.contact();
         BookingView {
             reference: booking.reference().to_string(),
-            state: booking.state().to_string(),
+            state: booking.state(),
             room_type: q.request.room_type.to_string(),
             check_in: q.request.stay.check_in(),
             check_out: q.request.stay.check_out(),
@@ -92,9 +150,11 @@ impl BookingView {
             guests: q.request.guests,
             rooms: q.request.rooms,
             total: q.total,
-            hold_expires_at: (booking.state() == booking_domain::BookingState::Held).then(|| booking.hold_expires_at()),
+            hold_expires_at: (booking.state() == BookingState::Held).then(|| booking.hold_expires_at()),
             created_at: booking.created_at(),
-            refund: booking.refund(),
+            refund: booking.refund_due(),
+            cancellation_reason: booking.cancellation().map(|c| c.reason),
+            money: MoneyView::of(booking.settlement()),
             contact: ContactView {
                 name: c.name().into(),
                 email: c.email().into(),

@@ -2,53 +2,18 @@
 //! reviewed change.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
-use std::sync::Arc;
-
-use async_trait::async_trait;
-use booking_app::{Services, compose_messages};
+use booking_app::compose_messages;
 use booking_domain::*;
-use booking_embedded::EmbeddedStore;
 use booking_ports::*;
 
-struct Unused;
-
-#[async_trait]
-impl PaymentGateway for Unused {
-    async fn create_intent(&self, _: &CreateIntent) -> Result<PaymentIntent, PaymentError> {
-        Err(PaymentError::Rejected("unused".into()))
-    }
-    async fn retrieve(&self, _: &str) -> Result<PaymentIntent, PaymentError> {
-        Err(PaymentError::Rejected("unused".into()))
-    }
-    async fn capture(&self, _: &str, _: &str) -> Result<PaymentIntent, PaymentError> {
-        Err(PaymentError::Rejected("unused".into()))
-    }
-    async fn cancel(&self, _: &str, _: &str) -> Result<PaymentIntent, PaymentError> {
-        Err(PaymentError::Rejected("unused".into()))
-    }
-    async fn refund(&self, _: &str, _: Money, _: &str) -> Result<Refund, PaymentError> {
-        Err(PaymentError::Rejected("unused".into()))
-    }
+fn eur(minor: i64) -> Money {
+    Money::new(minor, Currency::EUR)
 }
 
-#[async_trait]
-impl Notifier for Unused {
-    async fn send(&self, _: &OutboundMessage) -> Result<(), NotifyError> {
-        Ok(())
-    }
-}
-
-fn render(kind: EventKind, refund: bool) -> String {
-    let dir = tempfile::tempdir().unwrap();
+/// The messages for `kind`, about a confirmed booking that was (or not) then cancelled by the guest.
+fn render(kind: EventKind, cancelled_by_guest: bool) -> String {
     let hotel = Hotel::from_json(DEMO_CATALOG_JSON).unwrap();
     let now: chrono::DateTime<chrono::Utc> = "2030-01-01T10:00:00Z".parse().unwrap();
-    let svc = Services {
-        hotel: Arc::new(hotel.clone()),
-        store: Arc::new(EmbeddedStore::open(&dir.path().join("s.redb")).unwrap()),
-        payments: Arc::new(Unused),
-        notifier: Arc::new(Unused),
-        clock: Arc::new(ManualClock::new(now)),
-    };
     let request = StayRequest {
         room_type: RoomTypeId::parse("deluxe-king").unwrap(),
         stay: StayDates::new("2030-03-01".parse().unwrap(), "2030-03-04".parse().unwrap()).unwrap(),
@@ -64,14 +29,14 @@ fn render(kind: EventKind, refund: bool) -> String {
         hold_minutes: 15,
     });
     let (confirmed, _) = held.apply(Action::Confirm, now).unwrap();
-    let booking = if refund {
+    let booking = if cancelled_by_guest {
         let preview = hotel.cancellation().preview(&hotel, confirmed.quote(), now).unwrap();
-        confirmed.cancel(&preview, now).unwrap().0
+        confirmed.cancel_by_guest(&preview, now).unwrap().0
     } else {
         confirmed
     };
     let event = BookingEvent::new(booking.reference(), booking.version(), kind, now);
-    compose_messages(&svc, &booking, &event)
+    compose_messages(&hotel, &booking, &event)
         .iter()
         .map(|m| match &m.channel {
             Channel::Email { to, subject } => format!("EMAIL to {to} [{}]\nSubject: {subject}\n\n{}", m.dedup_key, m.body),
@@ -83,20 +48,35 @@ fn render(kind: EventKind, refund: bool) -> String {
 
 #[test]
 fn confirmation() {
-    insta::assert_snapshot!(render(EventKind::BookingConfirmed, false));
+    insta::assert_snapshot!(render(EventKind::BookingConfirmed { charged: eur(67_500) }, false));
 }
 
 #[test]
-fn cancellation_by_the_guest_with_refund() {
-    insta::assert_snapshot!(render(EventKind::BookingCancelled { reason: "cancelled_by_guest".into() }, true));
+fn cancellation_by_the_guest_with_a_full_refund() {
+    let kind = EventKind::BookingCancelled { reason: CancellationReason::ByGuest, charged: eur(67_500), refunded: eur(67_500) };
+    insta::assert_snapshot!(render(kind, true));
+}
+
+#[test]
+fn cancellation_by_the_guest_keeping_the_first_night() {
+    let kind = EventKind::BookingCancelled { reason: CancellationReason::ByGuest, charged: eur(67_500), refunded: eur(45_000) };
+    insta::assert_snapshot!(render(kind, true));
+}
+
+#[test]
+fn cancellation_by_the_guest_before_the_capture_keeping_only_the_penalty() {
+    let kind = EventKind::BookingCancelled { reason: CancellationReason::ByGuest, charged: eur(22_500), refunded: eur(0) };
+    insta::assert_snapshot!(render(kind, true));
 }
 
 #[test]
 fn cancellation_after_a_late_payment() {
-    insta::assert_snapshot!(render(EventKind::BookingCancelled { reason: "rooms_sold_out_after_hold_expired".into() }, false));
+    let kind = EventKind::BookingCancelled { reason: CancellationReason::SoldOutAfterHoldExpired, charged: eur(0), refunded: eur(0) };
+    insta::assert_snapshot!(render(kind, false));
 }
 
 #[test]
-fn cancellation_after_a_failed_capture() {
-    insta::assert_snapshot!(render(EventKind::BookingCancelled { reason: "payment_capture_failed".into() }, false));
+fn cancellation_after_the_payment_could_not_be_completed() {
+    let kind = EventKind::BookingCancelled { reason: CancellationReason::PaymentNotCompleted, charged: eur(0), refunded: eur(0) };
+    insta::assert_snapshot!(render(kind, false));
 }

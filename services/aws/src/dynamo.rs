@@ -10,8 +10,9 @@
 //! | outbox event      | `EVENT#<event id>`          | `EVENT`       | `entity`=`event`, `payload` (JSON), `expires_at` TTL    |
 //!
 //! GSI `by-guest` (`gsi1pk` = `GUEST#<sub>`, `gsi1sk` = `<check-in>#<ref>`) lists a guest's bookings by date;
-//! the sparse GSI `held-by-expiry` (`gsi2pk` = `HELD`, `gsi2sk` = `<expiry ms, padded>#<ref>`, present only while
-//! held) feeds the sweeper. The stream (NEW_IMAGE) carries outbox inserts to `notify`.
+//! the sparse GSI `due-by-time` (`gsi2pk` = `DUE`, `gsi2sk` = `<due ms, padded>#<ref>`, present only while the
+//! booking has a `due_at`: a hold, or money still to move) feeds the scheduled reconciliation. The stream
+//! (NEW_IMAGE) carries outbox inserts to `notify`.
 //!
 //! Every change is one `TransactWriteItems`: the booking's conditional update (`version = :old`), one counter
 //! update per night (`taken <= capacity - rooms` to take, `taken >= rooms` to release) and the outbox put. A
@@ -27,12 +28,12 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, KeysAndAttributes, Projection,
     ProjectionType, Put, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification, TransactWriteItem, Update,
 };
-use booking_domain::{Booking, BookingRef, BookingState, GuestId, InventoryEffect, NightCount, RoomTypeId};
+use booking_domain::{Booking, BookingRef, GuestId, InventoryEffect, NightCount, RoomTypeId};
 use booking_ports::{BookingEvent, BookingStore, IdempotencyBegin, OutboxFeed, StoreError, Transition};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 const BY_GUEST: &str = "by-guest";
-const HELD_BY_EXPIRY: &str = "held-by-expiry";
+const DUE_BY_TIME: &str = "due-by-time";
 /// How long outbox items stay on the table after the stream delivered them (TTL).
 const EVENT_RETENTION_DAYS: i64 = 7;
 
@@ -46,7 +47,7 @@ impl TableLayout {
     pub const PARTITION_KEY: &'static str = "pk";
     pub const SORT_KEY: &'static str = "sk";
     pub const INDEXES: [(&'static str, &'static str, &'static str); 2] =
-        [(BY_GUEST, "gsi1pk", "gsi1sk"), (HELD_BY_EXPIRY, "gsi2pk", "gsi2sk")];
+        [(BY_GUEST, "gsi1pk", "gsi1sk"), (DUE_BY_TIME, "gsi2pk", "gsi2sk")];
     pub const TTL_ATTRIBUTE: &'static str = "expires_at";
 }
 
@@ -85,8 +86,8 @@ fn booking_key(reference: &BookingRef) -> Item {
     key(format!("BOOKING#{reference}"), "BOOKING")
 }
 
-fn expiry_sort_key(b: &Booking) -> String {
-    format!("{:020}#{}", b.hold_expires_at().timestamp_millis().max(0), b.reference())
+fn due_sort_key(b: &Booking) -> Option<String> {
+    b.due_at().map(|at| format!("{:020}#{}", at.timestamp_millis().max(0), b.reference()))
 }
 
 fn str_attr<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
@@ -174,11 +175,18 @@ impl DynamoStore {
         let mut items = Vec::new();
         for night in request.stay.each_night() {
             let update = match effect {
-                InventoryEffect::Take => Update::builder()
-                    .update_expression("ADD #taken :rooms")
-                    .condition_expression("attribute_not_exists(#taken) OR #taken <= :limit")
-                    .expression_attribute_values(":rooms", n(rooms))
-                    .expression_attribute_values(":limit", n(i64::from(capacity) - rooms)),
+                InventoryEffect::Take => {
+                    let limit = i64::from(capacity) - rooms;
+                    // A night nobody booked yet has no counter; a missing counter means 0 taken, which admits the
+                    // hold exactly when `rooms` fit in `capacity`. The `attribute_not_exists` branch is only part
+                    // of the condition then, so the condition alone says `taken + rooms <= capacity`.
+                    let condition = if limit >= 0 { "attribute_not_exists(#taken) OR #taken <= :limit" } else { "#taken <= :limit" };
+                    Update::builder()
+                        .update_expression("ADD #taken :rooms")
+                        .condition_expression(condition)
+                        .expression_attribute_values(":rooms", n(rooms))
+                        .expression_attribute_values(":limit", n(limit))
+                }
                 InventoryEffect::Release => Update::builder()
                     .update_expression("ADD #taken :minus")
                     .condition_expression("#taken >= :rooms")
@@ -203,9 +211,9 @@ impl DynamoStore {
         item.insert("payload".into(), s(json(booking)?));
         item.insert("gsi1pk".into(), s(format!("GUEST#{}", booking.guest().as_str())));
         item.insert("gsi1sk".into(), s(format!("{}#{}", booking.quote().request.stay.check_in(), booking.reference())));
-        if booking.state() == BookingState::Held {
-            item.insert("gsi2pk".into(), s("HELD"));
-            item.insert("gsi2sk".into(), s(expiry_sort_key(booking)));
+        if let Some(due) = due_sort_key(booking) {
+            item.insert("gsi2pk".into(), s("DUE"));
+            item.insert("gsi2sk".into(), s(due));
         }
         let put = Put::builder().table_name(&self.table).set_item(Some(item)).condition_expression("attribute_not_exists(pk)");
         Ok(TransactWriteItem::builder().put(build(put.build())?).build())
@@ -223,10 +231,9 @@ impl DynamoStore {
             .expression_attribute_values(":new", n(next.version()))
             .expression_attribute_values(":state", s(next.state().as_str()))
             .expression_attribute_values(":payload", s(json(next)?));
-        if next.state() == BookingState::Held {
-            expression.push_str(", gsi2pk = :held, gsi2sk = :expiry");
-            update =
-                update.expression_attribute_values(":held", s("HELD")).expression_attribute_values(":expiry", s(expiry_sort_key(next)));
+        if let Some(due) = due_sort_key(next) {
+            expression.push_str(", gsi2pk = :due, gsi2sk = :due_at");
+            update = update.expression_attribute_values(":due", s("DUE")).expression_attribute_values(":due_at", s(due));
         } else {
             expression.push_str(" REMOVE gsi2pk, gsi2sk");
         }
@@ -387,14 +394,14 @@ impl BookingStore for DynamoStore {
         }
     }
 
-    async fn expired_holds(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError> {
+    async fn due_bookings(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError> {
         let page = self
             .client
             .query()
             .table_name(&self.table)
-            .index_name(HELD_BY_EXPIRY)
-            .key_condition_expression("gsi2pk = :held AND gsi2sk <= :now")
-            .expression_attribute_values(":held", s("HELD"))
+            .index_name(DUE_BY_TIME)
+            .key_condition_expression("gsi2pk = :due AND gsi2sk <= :now")
+            .expression_attribute_values(":due", s("DUE"))
             .expression_attribute_values(":now", s(format!("{:020}#~", now.timestamp_millis().max(0))))
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .send()
@@ -402,8 +409,9 @@ impl BookingStore for DynamoStore {
             .map_err(unavailable)?;
         let mut out = Vec::new();
         for item in page.items() {
+            // The index is eventually consistent: keep only what the booking itself says is due.
             let booking = booking_of(item)?;
-            if booking.is_hold_expired(now) {
+            if booking.due_at().is_some_and(|at| at <= now) {
                 out.push(booking);
             }
         }
@@ -414,11 +422,13 @@ impl BookingStore for DynamoStore {
         &self,
         key_name: &str,
         payload_hash: &str,
+        owner: &str,
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<IdempotencyBegin, StoreError> {
         let mut item = key(format!("IDEMPOTENCY#{key_name}"), "IDEMPOTENCY");
         item.insert("payload_hash".into(), s(payload_hash));
+        item.insert("owner".into(), s(owner));
         item.insert("status".into(), s("in_progress"));
         item.insert("until".into(), n((now + lease).timestamp_millis()));
         item.insert(TableLayout::TTL_ATTRIBUTE.into(), n((now + lease).timestamp() + 60));
@@ -456,6 +466,7 @@ impl BookingStore for DynamoStore {
     async fn complete_idempotent(
         &self,
         key_name: &str,
+        owner: &str,
         result: &serde_json::Value,
         now: DateTime<Utc>,
         ttl: Duration,
@@ -466,7 +477,10 @@ impl BookingStore for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(key(format!("IDEMPOTENCY#{key_name}"), "IDEMPOTENCY")))
             .update_expression("SET #status = :completed, #result = :result, #until = :until, #ttl = :ttl")
-            .condition_expression("attribute_exists(pk)")
+            .condition_expression("#owner = :owner AND #status = :in_progress")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":owner", s(owner))
+            .expression_attribute_values(":in_progress", s("in_progress"))
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#result", "result")
             .expression_attribute_names("#until", "until")
@@ -484,15 +498,25 @@ impl BookingStore for DynamoStore {
         }
     }
 
-    async fn abandon_idempotent(&self, key_name: &str) -> Result<(), StoreError> {
-        self.client
+    async fn abandon_idempotent(&self, key_name: &str, owner: &str) -> Result<(), StoreError> {
+        let released = self
+            .client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(key(format!("IDEMPOTENCY#{key_name}"), "IDEMPOTENCY")))
+            .condition_expression("#owner = :owner AND #status = :in_progress")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":owner", s(owner))
+            .expression_attribute_values(":in_progress", s("in_progress"))
             .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+            .await;
+        match released {
+            // Taken over or completed by someone else: their record stands.
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+            Ok(_) => Ok(()),
+        }
     }
 }
 

@@ -8,16 +8,19 @@
 //! - `/idp/*`       a local OpenID Connect provider shaped like a Cognito user pool and its hosted UI;
 //! - `/stripe/*`    a local Stripe-compatible payment server that the real Stripe adapter talks to and that sends
 //!   signed webhooks back to `/api/webhooks/stripe`;
-//! - `/dev/outbox`  every email/SMS "sent".
+//! - `/dev/outbox`  every email/SMS "sent";
+//! - `/dev/clock`   the stack's adjustable clock (development only; see `dev_clock`).
 //!
 //! Background loops stand in for what AWS does on its own: the DynamoDB stream feeding `notify`, and the
-//! scheduled sweeper releasing expired holds.
+//! scheduled reconciliation (expired holds, captures, refunds and voids still owed).
 
 mod background;
+pub mod dev_clock;
 mod gateway;
 mod outbox_page;
 mod secrets;
 mod site;
 mod stack;
 
+pub use dev_clock::DevClock;
 pub use stack::{CLIENT_ID, RealStripe, RunningStack, StackConfig, StackError, start};

@@ -21,6 +21,14 @@ struct Args {
     /// Run storage and notifications on the AWS adapters (DynamoDB, SNS) against this endpoint, e.g. moto.
     #[arg(long, env = "DEV_AWS_ENDPOINT")]
     aws_endpoint: Option<String>,
+    /// Start the stack's clock this far from the system clock (ISO 8601 duration, e.g. P2D or -PT3H); move it
+    /// later with POST /dev/clock.
+    #[arg(long, env = "DEV_CLOCK_OFFSET", value_parser = clock_offset)]
+    clock_offset: Option<chrono::Duration>,
+}
+
+fn clock_offset(text: &str) -> Result<chrono::Duration, String> {
+    devstack::dev_clock::parse_duration(text).ok_or_else(|| format!("not an ISO 8601 duration such as PT20M or P2DT3H: {text}"))
 }
 
 #[tokio::main]
@@ -30,6 +38,9 @@ async fn main() -> anyhow::Result<()> {
     let mut config = StackConfig::new(args.data_dir, args.site_dir)?;
     config.port = args.port;
     config.aws_endpoint = args.aws_endpoint;
+    if let Some(offset) = args.clock_offset {
+        config.clock = std::sync::Arc::new(devstack::DevClock::with_offset(offset));
+    }
     config.hotel = booking_functions::wiring::catalog()?;
     if let Ok(secret_key) = std::env::var("STRIPE_SECRET_KEY") {
         let need = |name: &str| std::env::var(name).with_context(|| format!("{name} is required when STRIPE_SECRET_KEY is set"));

@@ -10,15 +10,16 @@ use booking_domain::Hotel;
 use booking_embedded::{EmbeddedStore, FileOutbox};
 use booking_functions::record::WebhookSecret;
 use booking_identity::{JwksVerifier, TokenUse, VerifierConfig};
-use booking_ports::{BookingStore, Clock, Notifier, OutboxFeed, SystemClock};
+use booking_ports::{BookingStore, Clock, Notifier, OutboxFeed};
 use booking_stripe::{StripeConfig, StripeGateway};
 use local_idp::{DemoUser, Idp, IdpConfig};
 use local_stripe::{LocalStripe, LocalStripeConfig};
 use serde_json::json;
 use tokio::sync::watch;
 
+use crate::dev_clock::DevClock;
 use crate::secrets::LocalSecrets;
-use crate::{background, gateway, outbox_page, site};
+use crate::{background, dev_clock, gateway, outbox_page, site};
 
 /// The app client id of the local user pool; public, like a Cognito app client id.
 pub const CLIENT_ID: &str = "hotel-site-local";
@@ -43,7 +44,8 @@ pub struct StackConfig {
     pub port: u16,
     pub data_dir: PathBuf,
     pub site_dir: PathBuf,
-    pub clock: Arc<dyn Clock>,
+    /// The stack's adjustable clock (`/dev/clock`); every part of the stack reads it.
+    pub clock: Arc<DevClock>,
     pub hotel: Hotel,
     pub sweep_every: Duration,
     pub dispatch_every: Duration,
@@ -59,7 +61,7 @@ impl StackConfig {
             port: 8080,
             data_dir,
             site_dir,
-            clock: Arc::new(SystemClock),
+            clock: Arc::new(DevClock::default()),
             hotel: Hotel::from_json(booking_domain::DEMO_CATALOG_JSON).map_err(|e| StackError::Setup(format!("catalog: {e}")))?,
             sweep_every: Duration::from_secs(5),
             dispatch_every: Duration::from_millis(200),
@@ -114,6 +116,7 @@ impl RunningStack {
             ("api", format!("{b}/api/rooms")),
             ("identity provider", format!("{b}/idp/.well-known/openid-configuration")),
             ("outbox", format!("{b}/dev/outbox")),
+            ("clock", format!("{b}/dev/clock")),
         ];
         if self.local_stripe.is_some() {
             urls.push(("local stripe", format!("{b}/stripe/v1/")));
@@ -157,7 +160,8 @@ struct Ports {
 
 fn local_ports(config: &StackConfig, outbox_path: &std::path::Path) -> Result<Ports, StackError> {
     let store = Arc::new(EmbeddedStore::open(&config.data_dir.join("store.redb")).map_err(|e| setup("store")(e.to_string()))?);
-    let notifier = FileOutbox::open(outbox_path, config.clock.clone()).map_err(|e| setup("outbox")(e.to_string()))?;
+    let clock: Arc<dyn Clock> = config.clock.clone();
+    let notifier = FileOutbox::open(outbox_path, clock).map_err(|e| setup("outbox")(e.to_string()))?;
     Ok(Ports { store: store.clone(), outbox: store, notifier: Arc::new(notifier), sent: outbox_page::Source::File(outbox_path.to_owned()) })
 }
 
@@ -181,7 +185,11 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let base = format!("http://{addr}");
     let secrets = LocalSecrets::load_or_create(&config.data_dir).map_err(|e| setup("local secrets")(e.to_string()))?;
 
-    let clock = config.clock.clone();
+    let clock: Arc<dyn Clock> = config.clock.clone();
+    let unix_now = {
+        let clock = config.clock.clone();
+        move || clock.unix_now()
+    };
     let outbox_path = config.data_dir.join("outbox.jsonl");
     let ports = match &config.aws_endpoint {
         None => local_ports(&config, &outbox_path)?,
@@ -201,8 +209,9 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
                 secret_key: secrets.stripe_secret_key.clone(),
                 publishable_key: secrets.stripe_publishable_key.clone(),
                 webhook_secret: secrets.stripe_webhook_secret.clone(),
-                webhook_url: format!("{base}/api/webhooks/stripe"),
+                webhooks: local_stripe::WebhookTarget::Post(format!("{base}/api/webhooks/stripe")),
                 data_dir: config.data_dir.join("stripe"),
+                clock: local_stripe::UnixClock::new(unix_now.clone()),
             })
             .await
             .map_err(|e| setup("local stripe")(e.to_string()))?;
@@ -224,13 +233,15 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         redirect_uris: vec![format!("{base}/"), format!("{base}/callback.html")],
         data_dir: config.data_dir.join("idp"),
         demo_user: Some(config.demo_user.clone()),
+        clock: local_idp::UnixClock::new(unix_now),
     })
     .await
     .map_err(|e| setup("identity provider")(e.to_string()))?;
     let verifier = JwksVerifier::new(
         VerifierConfig { issuer: issuer.clone(), client_id: CLIENT_ID.into(), token_use: TokenUse::Id, leeway_secs: 0 },
         idp.jwks(),
-    );
+    )
+    .with_clock(clock.clone());
 
     let services = Services {
         hotel: Arc::new(config.hotel.clone()),
@@ -270,6 +281,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
                 .route("/dev/outbox.css", get(outbox_page::css))
                 .with_state(outbox_state),
         )
+        .merge(Router::new().route("/dev/clock", get(dev_clock::show).post(dev_clock::change)).with_state(config.clock.clone()))
         .nest("/idp", idp.router());
     if let Some(local) = &local_stripe {
         app = app.nest("/stripe", local.router());

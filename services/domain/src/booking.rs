@@ -125,6 +125,61 @@ pub struct PaymentRef {
     pub intent_id: String,
 }
 
+/// Why a booking ended without being honoured, or was given up by the guest. It decides what the guest is told
+/// and what the hotel keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancellationReason {
+    /// The guest cancelled; the policy decided the penalty.
+    ByGuest,
+    /// The guest paid after the hold ran out and the rooms had been sold meanwhile.
+    SoldOutAfterHoldExpired,
+    /// The money could not be taken (capture refused, authorization expired or cancelled).
+    PaymentNotCompleted,
+}
+
+impl CancellationReason {
+    pub const ALL: [CancellationReason; 3] = [Self::ByGuest, Self::SoldOutAfterHoldExpired, Self::PaymentNotCompleted];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ByGuest => "by_guest",
+            Self::SoldOutAfterHoldExpired => "sold_out_after_hold_expired",
+            Self::PaymentNotCompleted => "payment_not_completed",
+        }
+    }
+}
+
+/// The record of a cancellation: why, when, and what the hotel keeps (`penalty`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cancellation {
+    pub reason: CancellationReason,
+    /// What the hotel keeps; the rest of what was paid goes back.
+    pub penalty: Money,
+    pub at: DateTime<Utc>,
+}
+
+/// Whether the payment provider already holds exactly what the booking says the hotel keeps.
+///
+/// Every state change that moves money (confirm → capture, cancel → refund or void, expire → close the intent)
+/// makes the booking `Due` in the same atomic write, and only the provider's own answer makes it `Settled`. A
+/// `Due` booking is listed by the store's due index, so the scheduled reconciliation drives every capture,
+/// refund and void to completion even when the request that started it failed halfway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Settlement {
+    /// Nothing to settle yet: a hold waiting for the guest to pay.
+    Open,
+    /// Money still has to move; retried from `next_attempt` on.
+    Due { since: DateTime<Utc>, attempts: u32, next_attempt: DateTime<Utc> },
+    /// The provider charged `charged` and gave back `refunded`: net, exactly what the booking keeps.
+    Settled { charged: Money, refunded: Money, at: DateTime<Utc> },
+}
+
+/// How long after a money-moving transition the scheduled reconciliation first looks, leaving the request that
+/// made the change time to settle it itself.
+pub const SETTLEMENT_GRACE: Duration = Duration::minutes(1);
+
 /// Everything needed to place a hold.
 #[derive(Debug, Clone)]
 pub struct NewBooking {
@@ -149,11 +204,8 @@ pub struct Booking {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     payment: Option<PaymentRef>,
-    refund: Option<Money>,
-    /// The provider's id for the refund once it was issued: a later cancel call must not refund again
-    /// (providers forget idempotency keys after a day).
-    #[serde(default)]
-    refund_id: Option<String>,
+    cancellation: Option<Cancellation>,
+    settlement: Settlement,
     version: u64,
 }
 
@@ -169,8 +221,8 @@ impl Booking {
             created_at: new.now,
             updated_at: new.now,
             payment: None,
-            refund: None,
-            refund_id: None,
+            cancellation: None,
+            settlement: Settlement::Open,
             version: 1,
         }
     }
@@ -202,14 +254,14 @@ impl Booking {
     pub fn payment(&self) -> Option<&PaymentRef> {
         self.payment.as_ref()
     }
-    pub fn refund(&self) -> Option<Money> {
-        self.refund
+    pub fn cancellation(&self) -> Option<&Cancellation> {
+        self.cancellation.as_ref()
+    }
+    pub fn settlement(&self) -> &Settlement {
+        &self.settlement
     }
     pub fn version(&self) -> u64 {
         self.version
-    }
-    pub fn refund_id(&self) -> Option<&str> {
-        self.refund_id.as_deref()
     }
     pub fn rooms(&self) -> u8 {
         self.quote.request.rooms
@@ -219,29 +271,108 @@ impl Booking {
         self.state == BookingState::Held && now >= self.hold_expires_at
     }
 
-    /// The next version after `action`, and what it does to inventory.
+    /// What the hotel keeps once the money is settled; `None` while a hold is undecided.
+    pub fn kept_target(&self) -> Option<Money> {
+        let zero = Money::zero(self.quote.total.currency());
+        match self.state {
+            BookingState::Held => None,
+            BookingState::Confirmed => Some(self.quote.total),
+            BookingState::Cancelled | BookingState::Refunded => Some(self.cancellation.as_ref().map_or(zero, |c| c.penalty)),
+            BookingState::Expired | BookingState::Released => Some(zero),
+        }
+    }
+
+    /// What the guest gets back under the cancellation record (total minus penalty).
+    pub fn refund_due(&self) -> Option<Money> {
+        let c = self.cancellation.as_ref()?;
+        self.quote.total.checked_sub(c.penalty).ok()
+    }
+
+    /// When the scheduled reconciliation must look at this booking next: a hold at its expiry, money still to
+    /// move at its next attempt. The stores index bookings by it.
+    pub fn due_at(&self) -> Option<DateTime<Utc>> {
+        match (&self.settlement, self.state) {
+            (Settlement::Due { next_attempt, .. }, _) => Some(*next_attempt),
+            (_, BookingState::Held) => Some(self.hold_expires_at),
+            _ => None,
+        }
+    }
+
+    /// The next version after `action`, and what it does to inventory. Cancelling actions record a cancellation
+    /// without penalty (`Cancel`: payment not completed, `Refund`: by the guest, `Void`: sold out after expiry);
+    /// use [`Booking::cancel_by_guest`] to apply the policy's penalty.
     pub fn apply(&self, action: Action, now: DateTime<Utc>) -> Result<(Booking, InventoryEffect), DomainError> {
-        let to = self.state.next(action)?;
-        let effect = InventoryEffect::between(self.state, to);
-        Ok((Booking { state: to, updated_at: now, version: self.version + 1, ..self.clone() }, effect))
+        let reason = match action {
+            Action::Cancel => Some(CancellationReason::PaymentNotCompleted),
+            Action::Refund => Some(CancellationReason::ByGuest),
+            Action::Void => Some(CancellationReason::SoldOutAfterHoldExpired),
+            _ => None,
+        };
+        let cancellation = reason.map(|reason| Cancellation { reason, penalty: Money::zero(self.quote.total.currency()), at: now });
+        self.step(action, cancellation, now)
     }
 
     /// Cancels a confirmed booking under the refund preview: `Refund` when money goes back, `Cancel` when not.
-    pub fn cancel(&self, preview: &RefundPreview, now: DateTime<Utc>) -> Result<(Booking, InventoryEffect), DomainError> {
+    pub fn cancel_by_guest(&self, preview: &RefundPreview, now: DateTime<Utc>) -> Result<(Booking, InventoryEffect), DomainError> {
         let action = if preview.refund.minor() > 0 { Action::Refund } else { Action::Cancel };
-        let (mut next, effect) = self.apply(action, now)?;
-        next.refund = Some(preview.refund);
-        Ok((next, effect))
+        self.step(action, Some(Cancellation { reason: CancellationReason::ByGuest, penalty: preview.penalty, at: now }), now)
     }
 
-    /// Records that the refund went out; no state change.
-    pub fn with_refund_issued(&self, refund_id: String, now: DateTime<Utc>) -> Booking {
-        Booking { refund_id: Some(refund_id), updated_at: now, version: self.version + 1, ..self.clone() }
+    fn step(
+        &self,
+        action: Action,
+        cancellation: Option<Cancellation>,
+        now: DateTime<Utc>,
+    ) -> Result<(Booking, InventoryEffect), DomainError> {
+        let to = self.state.next(action)?;
+        let effect = InventoryEffect::between(self.state, to);
+        let settlement = match (to, &self.payment) {
+            (BookingState::Held, _) => Settlement::Open,
+            (_, None) => Settlement::Settled {
+                charged: Money::zero(self.quote.total.currency()),
+                refunded: Money::zero(self.quote.total.currency()),
+                at: now,
+            },
+            (_, Some(_)) => Settlement::Due { since: now, attempts: 0, next_attempt: now + SETTLEMENT_GRACE },
+        };
+        let next = Booking {
+            state: to,
+            updated_at: now,
+            version: self.version + 1,
+            cancellation: cancellation.or_else(|| self.cancellation.clone()),
+            settlement,
+            ..self.clone()
+        };
+        Ok((next, effect))
     }
 
     /// Records the payment created for this hold; no state change.
     pub fn with_payment(&self, payment: PaymentRef, now: DateTime<Utc>) -> Booking {
         Booking { payment: Some(payment), updated_at: now, version: self.version + 1, ..self.clone() }
+    }
+
+    /// Records that the provider now holds exactly what the booking keeps.
+    pub fn settled(&self, charged: Money, refunded: Money, now: DateTime<Utc>) -> Booking {
+        Booking {
+            settlement: Settlement::Settled { charged, refunded, at: now },
+            updated_at: now,
+            version: self.version + 1,
+            ..self.clone()
+        }
+    }
+
+    /// Records a failed attempt to settle; the reconciliation tries again at `now + delay`.
+    pub fn retry_later(&self, now: DateTime<Utc>, delay: Duration) -> Booking {
+        let (since, attempts) = match &self.settlement {
+            Settlement::Due { since, attempts, .. } => (*since, attempts.saturating_add(1)),
+            _ => (now, 1),
+        };
+        Booking {
+            settlement: Settlement::Due { since, attempts, next_attempt: now + delay },
+            updated_at: now,
+            version: self.version + 1,
+            ..self.clone()
+        }
     }
 }
 

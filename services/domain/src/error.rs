@@ -20,6 +20,10 @@ pub enum DomainError {
     AboveMaximumStay { max: u32 },
     #[error("unknown room type '{0}'")]
     UnknownRoomType(String),
+    #[error("the hotel has {inventory} room(s) of this type; {rooms} were asked for")]
+    TooManyRooms { rooms: u8, inventory: u32 },
+    #[error("this booking can no longer be cancelled online: the stay began at {closed_at}; please contact the hotel")]
+    CancellationClosed { closed_at: chrono::DateTime<chrono::Utc> },
     #[error("{guests} guests do not fit in {rooms} room(s) of {max_occupancy} guests each")]
     OverOccupancy { guests: u8, rooms: u8, max_occupancy: u8 },
     #[error("{0}")]
@@ -53,6 +57,8 @@ impl DomainError {
             Self::AboveMaximumStay { .. } => "above_maximum_stay",
             Self::UnknownRoomType(_) => "unknown_room_type",
             Self::OverOccupancy { .. } => "over_occupancy",
+            Self::TooManyRooms { .. } => "too_many_rooms",
+            Self::CancellationClosed { .. } => "cancellation_closed",
             Self::InvalidParty(_) => "invalid_party",
             Self::InvalidGuest { .. } => "invalid_guest_details",
             Self::TransitionRefused { .. } => "invalid_state",

@@ -1,6 +1,7 @@
 use std::fmt;
 
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::{CancellationPolicy, Currency, DomainError, MAX_NIGHTS};
@@ -126,8 +127,9 @@ pub struct Hotel {
 pub struct HotelSpec {
     pub name: String,
     pub currency: Currency,
-    /// The hotel's offset from UTC in minutes: "today" and check-in times are the hotel's local ones.
-    pub utc_offset_minutes: i32,
+    /// The hotel's IANA time zone (`Europe/Lisbon`): "today", check-in times and cancellation deadlines are the
+    /// hotel's local ones, daylight saving included. A fixed UTC offset would be wrong half the year.
+    pub time_zone: Tz,
     /// Local hour when rooms are ready; the cancellation deadline counts back from it.
     pub check_in_hour: u32,
     pub hold_minutes: u32,
@@ -155,8 +157,8 @@ impl Hotel {
         if spec.room_types.is_empty() {
             return bad("no room types".into());
         }
-        if !(1..=24 * 60).contains(&spec.hold_minutes) || spec.check_in_hour > 23 || spec.utc_offset_minutes.abs() > 14 * 60 {
-            return bad("hold_minutes, check_in_hour or utc_offset_minutes out of range".into());
+        if !(1..=24 * 60).contains(&spec.hold_minutes) || spec.check_in_hour > 23 {
+            return bad("hold_minutes or check_in_hour out of range".into());
         }
         if spec.taxes.percentage_bp > 10_000 || spec.taxes.tourist_tax_per_guest_night_minor < 0 {
             return bad("taxes out of range".into());
@@ -194,8 +196,8 @@ impl Hotel {
     pub fn currency(&self) -> Currency {
         self.spec.currency
     }
-    pub fn utc_offset_minutes(&self) -> i32 {
-        self.spec.utc_offset_minutes
+    pub fn time_zone(&self) -> Tz {
+        self.spec.time_zone
     }
     pub fn check_in_hour(&self) -> u32 {
         self.spec.check_in_hour
@@ -217,7 +219,20 @@ impl Hotel {
     }
 
     /// The hotel's local calendar date at `now`.
-    pub fn local_date(&self, now: chrono::DateTime<chrono::Utc>) -> NaiveDate {
-        (now + chrono::Duration::minutes(i64::from(self.spec.utc_offset_minutes))).date_naive()
+    pub fn local_date(&self, now: DateTime<Utc>) -> NaiveDate {
+        now.with_timezone(&self.spec.time_zone).date_naive()
+    }
+
+    /// The instant rooms are ready on `date`: the check-in hour, local time. If daylight saving skips that hour
+    /// the first instant after the gap is used; if the hour happens twice, the first one.
+    pub fn check_in_instant(&self, date: NaiveDate) -> DateTime<Utc> {
+        let local = date.and_time(NaiveTime::from_hms_opt(self.spec.check_in_hour, 0, 0).unwrap_or(NaiveTime::MIN));
+        let tz = self.spec.time_zone;
+        let resolved = match tz.from_local_datetime(&local) {
+            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t),
+            // A gap is at most a few hours: the first local time after it exists.
+            LocalResult::None => (1..=4).find_map(|h| tz.from_local_datetime(&(local + Duration::hours(h))).earliest()),
+        };
+        resolved.map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc))
     }
 }

@@ -14,17 +14,21 @@ mod hotel;
 mod money;
 mod pricing;
 mod reference;
+mod settlement;
 mod stay;
 
 pub use availability::{NightCount, available_rooms};
-pub use booking::{Action, Booking, BookingState, InventoryEffect, NewBooking, PaymentRef};
+pub use booking::{
+    Action, Booking, BookingState, Cancellation, CancellationReason, InventoryEffect, NewBooking, PaymentRef, SETTLEMENT_GRACE, Settlement,
+};
 pub use cancellation::{CancellationPolicy, RefundPreview};
 pub use error::DomainError;
 pub use guest::{ContactPreference, GuestContact, GuestId, is_e164};
 pub use hotel::{BedType, Hotel, RatePlan, RoomType, RoomTypeId, SeasonalRate, Taxes};
 pub use money::{Currency, Money};
-pub use pricing::{NightPrice, Quote, StayRequest, quote};
+pub use pricing::{MAX_ROOMS_PER_BOOKING, NightPrice, Quote, StayRequest, quote};
 pub use reference::BookingRef;
+pub use settlement::{ProviderPayment, ProviderStatus, Step, Trigger, next_step};
 pub use stay::{MAX_NIGHTS, StayDates};
 
 /// The demo hotel the local stack and the tests are seeded with.

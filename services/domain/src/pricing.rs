@@ -60,6 +60,9 @@ pub fn quote(hotel: &Hotel, request: &StayRequest, today: NaiveDate) -> Result<Q
     if request.rooms == 0 || request.rooms > MAX_ROOMS_PER_BOOKING {
         return Err(DomainError::InvalidParty("a booking holds 1 to 5 rooms"));
     }
+    if u32::from(request.rooms) > room.inventory {
+        return Err(DomainError::TooManyRooms { rooms: request.rooms, inventory: room.inventory });
+    }
     if request.guests < request.rooms {
         return Err(DomainError::InvalidParty("every room needs at least one guest"));
     }

@@ -131,9 +131,16 @@ proptest! {
         let h = hotel();
         if let Ok(q) = quote(&h, &req, today()) {
             let now = today().and_hms_opt(0, 0, 0).unwrap().and_utc() + chrono::Duration::minutes(minutes);
-            let p = h.cancellation().preview(&h, &q, now).unwrap();
-            prop_assert!(p.refund.minor() >= 0 && p.refund.minor() <= q.total.minor());
-            prop_assert_eq!(p.refund.minor() + p.penalty.minor(), q.total.minor());
+            match h.cancellation().preview(&h, &q, now) {
+                Ok(p) => {
+                    prop_assert!(p.refund.minor() >= 0 && p.refund.minor() <= q.total.minor());
+                    prop_assert_eq!(p.refund.minor() + p.penalty.minor(), q.total.minor());
+                    prop_assert!(now < p.closes_at && p.free_until < p.closes_at);
+                }
+                // Once the stay has begun nothing is refunded by self-service.
+                Err(DomainError::CancellationClosed { closed_at }) => prop_assert!(now >= closed_at),
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
         }
     }
 }

@@ -2,7 +2,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use booking_domain::{Booking, BookingRef, BookingState, GuestId, InventoryEffect, NightCount, RoomTypeId};
+use booking_domain::{Booking, BookingRef, GuestId, InventoryEffect, NightCount, RoomTypeId};
 use booking_ports::{BookingEvent, BookingStore, IdempotencyBegin, OutboxFeed, StoreError, Transition};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction};
@@ -14,8 +14,8 @@ const BOOKINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("bookings");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("night_counters");
 /// "<guest>|<check-in>|<reference>" -> () : the guest's bookings by check-in date
 const BY_GUEST: TableDefinition<&str, ()> = TableDefinition::new("bookings_by_guest");
-/// "<hold expiry, ms, zero-padded>|<reference>" -> () : only Held bookings
-const HOLDS_BY_EXPIRY: TableDefinition<&str, ()> = TableDefinition::new("holds_by_expiry");
+/// "<due time, ms, zero-padded>|<reference>" -> () : bookings with a `due_at` (holds, money still to move)
+const DUE: TableDefinition<&str, ()> = TableDefinition::new("due_by_time");
 /// key -> IdempotencyRecord (JSON)
 const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency");
 /// sequence -> BookingEvent (JSON); deleted once dispatched
@@ -24,6 +24,8 @@ const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 #[derive(Debug, Serialize, Deserialize)]
 struct IdempotencyRecord {
     payload_hash: String,
+    /// Who holds the claim; only they may complete or release it.
+    owner: String,
     /// None while in progress.
     result: Option<serde_json::Value>,
     /// In progress: when the lease ends. Completed: when the record expires.
@@ -58,8 +60,8 @@ fn guest_key(b: &Booking) -> String {
     format!("{}|{}|{}", b.guest().as_str(), b.quote().request.stay.check_in(), b.reference())
 }
 
-fn expiry_key(b: &Booking) -> String {
-    format!("{:020}|{}", b.hold_expires_at().timestamp_millis().max(0), b.reference())
+fn due_key(b: &Booking) -> Option<String> {
+    b.due_at().map(|at| format!("{:020}|{}", at.timestamp_millis().max(0), b.reference()))
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
@@ -80,7 +82,7 @@ impl EmbeddedStore {
             txn.open_table(BOOKINGS).map_err(unavailable)?;
             txn.open_table(COUNTERS).map_err(unavailable)?;
             txn.open_table(BY_GUEST).map_err(unavailable)?;
-            txn.open_table(HOLDS_BY_EXPIRY).map_err(unavailable)?;
+            txn.open_table(DUE).map_err(unavailable)?;
             txn.open_table(IDEMPOTENCY).map_err(unavailable)?;
             txn.open_table(OUTBOX).map_err(unavailable)?;
         }
@@ -177,8 +179,8 @@ impl BookingStore for EmbeddedStore {
             take_nights(&mut txn.open_table(COUNTERS).map_err(unavailable)?, &booking, capacity)?;
             bookings.insert(booking.reference().as_str(), to_json(&booking)?.as_slice()).map_err(unavailable)?;
             txn.open_table(BY_GUEST).map_err(unavailable)?.insert(guest_key(&booking).as_str(), ()).map_err(unavailable)?;
-            if booking.state() == BookingState::Held {
-                txn.open_table(HOLDS_BY_EXPIRY).map_err(unavailable)?.insert(expiry_key(&booking).as_str(), ()).map_err(unavailable)?;
+            if let Some(key) = due_key(&booking) {
+                txn.open_table(DUE).map_err(unavailable)?.insert(key.as_str(), ()).map_err(unavailable)?;
             }
             Ok(())
         })
@@ -207,12 +209,12 @@ impl BookingStore for EmbeddedStore {
                 InventoryEffect::None => {}
             }
             bookings.insert(next.reference().as_str(), to_json(&next)?.as_slice()).map_err(unavailable)?;
-            let mut holds = txn.open_table(HOLDS_BY_EXPIRY).map_err(unavailable)?;
-            if current.state() == BookingState::Held {
-                holds.remove(expiry_key(&current).as_str()).map_err(unavailable)?;
+            let mut due = txn.open_table(DUE).map_err(unavailable)?;
+            if let Some(key) = due_key(&current) {
+                due.remove(key.as_str()).map_err(unavailable)?;
             }
-            if next.state() == BookingState::Held {
-                holds.insert(expiry_key(&next).as_str(), ()).map_err(unavailable)?;
+            if let Some(key) = due_key(&next) {
+                due.insert(key.as_str(), ()).map_err(unavailable)?;
             }
             if let Some(event) = &event {
                 append_event(txn, event)?;
@@ -255,19 +257,19 @@ impl BookingStore for EmbeddedStore {
         .await
     }
 
-    async fn expired_holds(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError> {
+    async fn due_bookings(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError> {
         let upper = format!("{:020}|~", now.timestamp_millis().max(0));
         self.blocking(move |db| {
             let txn = db.begin_read().map_err(unavailable)?;
-            let holds = txn.open_table(HOLDS_BY_EXPIRY).map_err(unavailable)?;
+            let due = txn.open_table(DUE).map_err(unavailable)?;
             let bookings = txn.open_table(BOOKINGS).map_err(unavailable)?;
             let mut out = Vec::new();
-            for entry in holds.range(..upper.as_str()).map_err(unavailable)?.take(limit) {
+            for entry in due.range(..upper.as_str()).map_err(unavailable)?.take(limit) {
                 let (key, _) = entry.map_err(unavailable)?;
                 let reference = key.value().rsplit('|').next().unwrap_or_default().to_owned();
                 if let Some(bytes) = bookings.get(reference.as_str()).map_err(unavailable)? {
                     let booking: Booking = from_json(bytes.value())?;
-                    if booking.is_hold_expired(now) {
+                    if booking.due_at().is_some_and(|at| at <= now) {
                         out.push(booking);
                     }
                 }
@@ -281,11 +283,13 @@ impl BookingStore for EmbeddedStore {
         &self,
         key: &str,
         payload_hash: &str,
+        owner: &str,
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<IdempotencyBegin, StoreError> {
         let key = key.to_owned();
         let payload_hash = payload_hash.to_owned();
+        let owner = owner.to_owned();
         self.write(move |txn| {
             let mut table = txn.open_table(IDEMPOTENCY).map_err(unavailable)?;
             let existing: Option<IdempotencyRecord> =
@@ -298,7 +302,7 @@ impl BookingStore for EmbeddedStore {
                 Some(IdempotencyRecord { result: None, until, .. }) if until > now => return Ok(IdempotencyBegin::InProgress),
                 _ => IdempotencyBegin::Started,
             };
-            let record = IdempotencyRecord { payload_hash, result: None, until: now + lease };
+            let record = IdempotencyRecord { payload_hash, owner, result: None, until: now + lease };
             table.insert(key.as_str(), to_json(&record)?.as_slice()).map_err(unavailable)?;
             Ok(outcome)
         })
@@ -308,11 +312,13 @@ impl BookingStore for EmbeddedStore {
     async fn complete_idempotent(
         &self,
         key: &str,
+        owner: &str,
         result: &serde_json::Value,
         now: DateTime<Utc>,
         ttl: Duration,
     ) -> Result<(), StoreError> {
         let key = key.to_owned();
+        let owner = owner.to_owned();
         let result = result.clone();
         self.write(move |txn| {
             let mut table = txn.open_table(IDEMPOTENCY).map_err(unavailable)?;
@@ -320,17 +326,31 @@ impl BookingStore for EmbeddedStore {
                 Some(v) => from_json(v.value())?,
                 None => return Err(StoreError::Conflict),
             };
-            let done = IdempotencyRecord { payload_hash: record.payload_hash, result: Some(result), until: now + ttl };
+            if record.owner != owner || record.result.is_some() {
+                return Err(StoreError::Conflict);
+            }
+            let done = IdempotencyRecord { payload_hash: record.payload_hash, owner, result: Some(result), until: now + ttl };
             table.insert(key.as_str(), to_json(&done)?.as_slice()).map_err(unavailable)?;
             Ok(())
         })
         .await
     }
 
-    async fn abandon_idempotent(&self, key: &str) -> Result<(), StoreError> {
+    async fn abandon_idempotent(&self, key: &str, owner: &str) -> Result<(), StoreError> {
         let key = key.to_owned();
+        let owner = owner.to_owned();
         self.write(move |txn| {
-            txn.open_table(IDEMPOTENCY).map_err(unavailable)?.remove(key.as_str()).map_err(unavailable)?;
+            let mut table = txn.open_table(IDEMPOTENCY).map_err(unavailable)?;
+            let mine = match table.get(key.as_str()).map_err(unavailable)? {
+                Some(v) => {
+                    let record: IdempotencyRecord = from_json(v.value())?;
+                    record.owner == owner && record.result.is_none()
+                }
+                None => false,
+            };
+            if mine {
+                table.remove(key.as_str()).map_err(unavailable)?;
+            }
             Ok(())
         })
         .await

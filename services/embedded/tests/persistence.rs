@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use booking_embedded::{EmbeddedStore, FileOutbox};
-use booking_ports::{BookingStore, Channel, ManualClock, Notifier, OutboundMessage};
+use booking_ports::{BookingStore, Channel, Notifier, OutboundMessage};
 use booking_store_contract::{held, t0};
+use booking_test_support::ManualClock;
 
 #[tokio::test]
 async fn bookings_and_counters_survive_reopening() {

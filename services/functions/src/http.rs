@@ -45,6 +45,7 @@ impl From<AppError> for ApiError {
         use StatusCode as S;
         match &e {
             AppError::Rule(DomainError::TransitionRefused { .. }) => ApiError::new(S::CONFLICT, "invalid_state", e.to_string()),
+            AppError::Rule(DomainError::CancellationClosed { .. }) => ApiError::new(S::CONFLICT, "cancellation_closed", e.to_string()),
             AppError::Rule(DomainError::InvalidCatalog(_) | DomainError::AmountOverflow | DomainError::CurrencyMismatch { .. }) => {
                 tracing::error!(error = %e, "internal rule failure");
                 ApiError::new(S::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")

@@ -1,9 +1,9 @@
 //! `record`: POST /api/webhooks/stripe. No JWT here: Stripe proves itself with the `Stripe-Signature` header,
 //! which is checked before the body is even parsed.
 
-use booking_app::{PaymentEvent, PaymentEventKind, Services, record_payment_event};
+use booking_app::{Services, record_payment_event};
 use booking_stripe::signature::{DEFAULT_TOLERANCE_SECS, verify};
-use booking_stripe::webhook::parse_event;
+use booking_stripe::webhook::{Heard, heard, parse_event};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
@@ -45,39 +45,21 @@ async fn receive(req: &Request, svc: &Services, secret: &WebhookSecret) -> Resul
         ApiError::bad_request("invalid_signature", "Signature verification failed.")
     })?;
     let event = parse_event(payload).map_err(|e| ApiError::bad_request("malformed_event", e.to_string()))?;
-    let kind = match event.event_type.as_str() {
-        "payment_intent.amount_capturable_updated" => PaymentEventKind::Authorized,
-        "payment_intent.succeeded" => PaymentEventKind::Succeeded,
-        "payment_intent.payment_failed" => PaymentEventKind::Failed,
-        "payment_intent.canceled" => PaymentEventKind::Canceled,
-        "charge.refunded" => {
-            // Refunds are issued by us (cancel_booking) with idempotency keys; this confirms Stripe did it.
-            if let Some(charge) = &event.charge {
-                tracing::info!(event = %event.id, intent = charge.payment_intent.as_deref().unwrap_or(""), amount_refunded = charge.amount_refunded, "refund confirmed by Stripe");
-            }
+    let payment = match heard(&event) {
+        Heard::Payment(payment) => payment,
+        Heard::RefundConfirmed => {
+            // Refunds are issued by the reconciliation itself, which reads the result back from Stripe; this
+            // only confirms what it already knows.
+            tracing::info!(event = %event.id, "refund confirmed by Stripe");
             return Ok(serde_json::json!({ "received": true, "outcome": "refund_recorded" }));
         }
-        other => {
-            tracing::info!(event = %event.id, kind = other, "webhook event ignored");
+        Heard::Other => {
+            tracing::info!(event = %event.id, kind = %event.event_type, "webhook event ignored");
             return Ok(serde_json::json!({ "received": true, "outcome": "ignored" }));
         }
+        Heard::Malformed => return Err(ApiError::bad_request("malformed_event", "payment_intent event without a payment intent")),
     };
-    let Some(intent) = event.intent else {
-        return Err(ApiError::bad_request("malformed_event", "payment_intent event without a payment intent"));
-    };
-    let outcome = record_payment_event(
-        svc,
-        PaymentEvent {
-            event_id: event.id.clone(),
-            kind,
-            intent_id: intent.id,
-            status: intent.status,
-            amount_minor: intent.amount,
-            currency: intent.currency,
-            reference: intent.reference,
-        },
-    )
-    .await?;
+    let outcome = record_payment_event(svc, payment).await?;
     tracing::info!(event = %event.id, kind = %event.event_type, ?outcome, "webhook processed");
     Ok(serde_json::json!({ "received": true, "outcome": outcome }))
 }

@@ -1,24 +1,18 @@
-//! `sweeper`: run on a schedule (EventBridge, every minute) to release holds whose 15 minutes ran out and void
-//! their payment intents. The local stack runs the same use case from a loop.
+//! `sweeper`: run on a schedule (EventBridge, every minute) to reconcile every due booking: holds whose time ran
+//! out, and captures, refunds and voids still owed. The local stack runs the same handler from a loop.
 
-use booking_app::{Services, sweep_expired_holds};
-use serde::Serialize;
+use booking_app::{Services, SweepReport, reconcile_due};
 
-/// At most this many holds per run, so one invocation stays well inside its timeout; the next run continues.
+/// At most this many bookings per run, so one invocation stays well inside its timeout; the next run continues.
 pub const BATCH: usize = 200;
-
-#[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct SweepReport {
-    pub released: usize,
-}
 
 /// The scheduled event's content does not matter: every run looks at the clock and the store.
 pub async fn handle(_event: serde_json::Value, svc: &Services) -> Result<SweepReport, booking_app::AppError> {
-    let released = sweep_expired_holds(svc, BATCH).await?;
-    if released > 0 {
-        tracing::info!(released, "expired holds released");
+    let report = reconcile_due(svc, BATCH).await?;
+    if report.due > 0 {
+        tracing::info!(due = report.due, failed = report.failed, effects = ?report.effects, "due bookings reconciled");
     } else {
-        tracing::debug!("sweep found nothing to release");
+        tracing::debug!("nothing due");
     }
-    Ok(SweepReport { released })
+    Ok(report)
 }

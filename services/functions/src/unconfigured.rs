@@ -22,7 +22,7 @@ impl PaymentGateway for Unconfigured {
     async fn retrieve(&self, _: &str) -> Result<PaymentIntent, PaymentError> {
         Err(self.refuse())
     }
-    async fn capture(&self, _: &str, _: &str) -> Result<PaymentIntent, PaymentError> {
+    async fn capture(&self, _: &str, _: Money, _: &str) -> Result<PaymentIntent, PaymentError> {
         Err(self.refuse())
     }
     async fn cancel(&self, _: &str, _: &str) -> Result<PaymentIntent, PaymentError> {

@@ -38,7 +38,8 @@ async fn confirmed_bookings_reach_notify_through_the_stream() {
     let booking = held(7, "g", "classic-double", "2030-02-01", "2030-02-03", 1);
     store.place_hold(&booking, 10).await.unwrap();
     let (next, effect) = booking.apply(Action::Confirm, t0()).unwrap();
-    let event = BookingEvent::new(booking.reference(), next.version(), EventKind::BookingConfirmed, t0());
+    let event =
+        BookingEvent::new(booking.reference(), next.version(), EventKind::BookingConfirmed { charged: booking.quote().total }, t0());
     store.transition(Transition { previous: &booking, next: &next, effect, capacity: 10, event: Some(&event) }).await.unwrap();
 
     let listed = streams(&moto.endpoint, "ListStreams", json!({"TableName": "stream-test"})).await;

@@ -13,6 +13,7 @@ use booking_embedded::EmbeddedStore;
 use booking_functions::notify::{handle, outbox_event, stream_record};
 use booking_ports::*;
 use booking_store_contract::{held, t0};
+use booking_test_support::ManualClock;
 
 struct NoPayments;
 
@@ -24,7 +25,7 @@ impl PaymentGateway for NoPayments {
     async fn retrieve(&self, id: &str) -> Result<PaymentIntent, PaymentError> {
         Err(PaymentError::NotFound(id.into()))
     }
-    async fn capture(&self, id: &str, _: &str) -> Result<PaymentIntent, PaymentError> {
+    async fn capture(&self, id: &str, _: Money, _: &str) -> Result<PaymentIntent, PaymentError> {
         Err(PaymentError::NotFound(id.into()))
     }
     async fn cancel(&self, id: &str, _: &str) -> Result<PaymentIntent, PaymentError> {
@@ -57,7 +58,7 @@ async fn delivers_outbox_inserts_and_reports_the_first_failure() {
         let b = held(n + 1, "g", "classic-double", "2030-02-01", "2030-02-02", 1);
         store.place_hold(&b, 10).await.unwrap();
         let (next, effect) = b.apply(Action::Confirm, t0()).unwrap();
-        let event = BookingEvent::new(b.reference(), next.version(), EventKind::BookingConfirmed, t0());
+        let event = BookingEvent::new(b.reference(), next.version(), EventKind::BookingConfirmed { charged: b.quote().total }, t0());
         store.transition(Transition { previous: &b, next: &next, effect, capacity: 10, event: Some(&event) }).await.unwrap();
         events.push(event);
     }

@@ -37,6 +37,7 @@ pub struct JwksVerifier {
     config: VerifierConfig,
     keys: Arc<RwLock<KeyMap>>,
     source: Option<Arc<Source>>,
+    clock: Option<Arc<dyn booking_ports::Clock>>,
 }
 
 fn usable_keys(jwks: &JwkSet) -> KeyMap {
@@ -72,7 +73,14 @@ impl JwksVerifier {
     /// malformed) are dropped rather than refused: a token naming one of them is then rejected as an unknown `kid`,
     /// which is what API Gateway does with keys it cannot use.
     pub fn new(config: VerifierConfig, jwks: JwkSet) -> Self {
-        Self { config, keys: Arc::new(RwLock::new(usable_keys(&jwks))), source: None }
+        Self { config, keys: Arc::new(RwLock::new(usable_keys(&jwks))), source: None, clock: None }
+    }
+
+    /// Reads expiry against `clock` instead of the system clock (the local stack's adjustable clock, so tokens
+    /// expire in its time like everything else).
+    pub fn with_clock(mut self, clock: Arc<dyn booking_ports::Clock>) -> Self {
+        self.clock = Some(clock);
+        self
     }
 
     /// Fetches the JWKS once from `url` (Cognito: {issuer}/.well-known/jwks.json; moto serves it elsewhere, hence a separate URL).
@@ -141,7 +149,10 @@ impl JwksVerifier {
 #[async_trait]
 impl TokenVerifier for JwksVerifier {
     async fn verify(&self, token: &str) -> Result<Claims, IdentityError> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|_| rejected("system clock before 1970"))?.as_secs();
+        let now = match &self.clock {
+            Some(clock) => u64::try_from(clock.now().timestamp()).unwrap_or(0),
+            None => SystemTime::now().duration_since(UNIX_EPOCH).map_err(|_| rejected("system clock before 1970"))?.as_secs(),
+        };
         if let Some(kid) = strip_bearer(token).ok().and_then(|t| jsonwebtoken::decode_header(t).ok()).and_then(|h| h.kid) {
             self.refresh_for(&kid).await;
         }

@@ -64,7 +64,7 @@ impl Idp {
                 .map_err(|problem| IdpError::Config(format!("demo user: {}", problem.message())))?;
             if users.by_email(&new.email).await.is_none() {
                 // A lost race with a sign-up for the same email leaves that account in place, which is fine.
-                let _ = users.create(new, crate::now()).await?;
+                let _ = users.create(new, config.clock.now()).await?;
             }
         }
 

@@ -19,12 +19,12 @@ mod routes;
 mod tokens;
 mod users;
 
-pub use config::{DemoUser, IdpConfig};
+pub use config::{DemoUser, IdpConfig, UnixClock};
 pub use error::IdpError;
 pub use idp::Idp;
 
 /// Seconds since the Unix epoch; a clock set before 1970 reads as 0 (every token then looks unexpired, which
 /// only matters on a badly broken dev machine).
-pub(crate) fn now() -> i64 {
+pub(crate) fn system_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)).unwrap_or(0)
 }

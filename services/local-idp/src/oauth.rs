@@ -166,6 +166,7 @@ mod tests {
             redirect_uris: vec!["http://app.test/callback".into()],
             data_dir: "unused".into(),
             demo_user: None,
+            clock: crate::UnixClock::system(),
         }
     }
 

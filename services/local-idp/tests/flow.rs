@@ -37,6 +37,7 @@ fn config(issuer: &str, data_dir: &Path) -> IdpConfig {
         redirect_uris: vec![REDIRECT.to_owned()],
         data_dir: data_dir.to_owned(),
         demo_user: Some(DemoUser { email: DEMO_EMAIL.into(), password: DEMO_PASSWORD.into(), name: "Demo Guest".into() }),
+        clock: local_idp::UnixClock::system(),
     }
 }
 

@@ -1,4 +1,4 @@
-//! Identifiers and time, the two things every operation needs from outside.
+//! Identifiers and the system time.
 
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -18,6 +18,6 @@ fn random(len: usize) -> String {
 }
 
 /// Unix seconds. A clock before 1970 is a broken machine, not a case worth an error path.
-pub(crate) fn now() -> i64 {
+pub(crate) fn system_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)).unwrap_or(0)
 }

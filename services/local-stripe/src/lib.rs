@@ -8,6 +8,8 @@
 //! - No card number or CVC is ever stored, logged or hashed; a card is kept as brand, last four digits and expiry.
 //! - `ops` is pure state manipulation; HTTP, persistence and webhook delivery wrap it in `routes`.
 
+#![recursion_limit = "256"]
+
 mod api_error;
 mod cards;
 mod config;
@@ -25,8 +27,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use config::LocalStripeConfig;
+pub use config::{LocalStripeConfig, UnixClock, WebhookTarget};
 pub use error::LocalStripeError;
+pub use webhooks::CollectedWebhook;
 
 /// The server; cheap to clone (one `Arc`), so the router and the owner share one state.
 #[derive(Clone)]
@@ -56,7 +59,12 @@ impl LocalStripe {
             .map_err(|source| LocalStripeError::Io { path: config.data_dir.clone(), source })?;
         let state_path = config.data_dir.join(store::STATE_FILE);
         let state = store::load(&state_path).await?;
-        let webhooks = webhooks::Webhooks::new(config.webhook_url.clone(), config.webhook_secret.clone(), webhooks::RetryPolicy::DEFAULT)?;
+        let webhooks = webhooks::Webhooks::new(
+            config.webhooks.clone(),
+            config.webhook_secret.clone(),
+            config.clock.clone(),
+            webhooks::RetryPolicy::DEFAULT,
+        )?;
         tracing::info!(intents = state.intents.len(), path = %state_path.display(), "local Stripe state loaded");
         Ok(LocalStripe { inner: Arc::new(Inner { config, state_path, state: tokio::sync::Mutex::new(state), webhooks }) })
     }
@@ -65,6 +73,11 @@ impl LocalStripe {
     /// and give clients that prefix plus `/` as their base URL.
     pub fn router(&self) -> axum::Router {
         routes::router(self.clone())
+    }
+
+    /// The webhooks collected so far, oldest first, when configured with [`WebhookTarget::Collect`].
+    pub fn take_webhooks(&self) -> Vec<CollectedWebhook> {
+        self.inner.webhooks.take()
     }
 
     /// Waits until every queued webhook delivery has either succeeded or exhausted its retries (for clean

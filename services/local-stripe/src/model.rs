@@ -169,6 +169,9 @@ pub(crate) struct Intent {
     pub canceled_at: Option<i64>,
     pub cancellation_reason: Option<String>,
     pub receipt_email: Option<String>,
+    /// When the card was authorized (manual capture): Stripe cancels an uncaptured authorization 7 days later.
+    #[serde(default)]
+    pub authorized_at: Option<i64>,
 }
 
 impl Intent {
@@ -216,26 +219,60 @@ impl Intent {
         })
     }
 
-    /// The charge behind the intent, rendered on demand (for `charge.refunded`) rather than stored twice.
+    /// The latest charge behind the intent, rendered on demand (for `charge.refunded` and `expand[]=latest_charge`)
+    /// rather than stored twice. Every field Stripe's Charge object has is present, as async-stripe expects.
     pub(crate) fn charge_json(&self, now: i64) -> Value {
+        let failed = self.last_payment_error.is_some() && self.status == Status::RequiresPaymentMethod;
         let captured = self.amount_received > 0;
+        let failure = self.last_payment_error.as_ref().filter(|_| failed);
         json!({
             "id": self.latest_charge,
             "object": "charge",
             "amount": self.amount,
             "amount_captured": self.amount_received,
             "amount_refunded": self.amount_refunded,
+            "application": null,
+            "application_fee": null,
+            "application_fee_amount": null,
+            "authorization_code": null,
+            "balance_transaction": null,
+            "billing_details": {"address": null, "email": null, "name": null, "phone": null, "tax_id": null},
+            "calculated_statement_descriptor": null,
             "captured": captured,
             "created": now,
             "currency": self.currency,
+            "customer": null,
             "description": self.description,
+            "disputed": false,
+            "failure_balance_transaction": null,
+            "failure_code": failure.map(|f| f.decline.code.clone()),
+            "failure_message": failure.map(|f| f.decline.message.clone()),
+            "fraud_details": null,
             "livemode": false,
             "metadata": self.metadata,
-            "paid": true,
+            "on_behalf_of": null,
+            "outcome": null,
+            "paid": !failed,
             "payment_intent": self.id,
             "payment_method": self.payment_method.as_ref().map(|pm| pm.id.clone()),
+            "payment_method_details": null,
+            "presentment_details": null,
+            "radar_options": null,
+            "receipt_email": self.receipt_email,
+            "receipt_number": null,
+            "receipt_url": null,
             "refunded": captured && self.amount_refunded >= self.amount_received,
-            "status": "succeeded"
+            "refunds": null,
+            "review": null,
+            "shipping": null,
+            "source": null,
+            "source_transfer": null,
+            "statement_descriptor": null,
+            "statement_descriptor_suffix": null,
+            "status": if failed { "failed" } else { "succeeded" },
+            "transfer": null,
+            "transfer_data": null,
+            "transfer_group": null
         })
     }
 }

@@ -100,10 +100,41 @@ where
         Ok(caller) => caller,
         Err(error) => return error_response(&error, &request_id),
     };
-    let data = app.inner.state.lock().await;
+    let now = app.inner.config.clock.now();
+    let mut data = app.inner.state.lock().await;
+    expire_authorizations(app, &mut data, now, &request_id).await;
     match op(&data, &query, caller) {
-        Ok(body) => json_response(StatusCode::OK, body.to_string(), &request_id, false),
+        Ok(mut body) => {
+            expand(&data, &mut body, &query, now);
+            json_response(StatusCode::OK, body.to_string(), &request_id, false)
+        }
         Err(error) => error_response(&error, &request_id),
+    }
+}
+
+/// Stripe cancels an uncaptured authorization on its own after seven days; here that happens at the next
+/// request after the deadline (the clock may have been moved), with the same `payment_intent.canceled` event.
+async fn expire_authorizations(app: &LocalStripe, data: &mut Data, now: i64, request_id: &str) {
+    let events = ops::expire_authorizations(data, now);
+    if events.is_empty() {
+        return;
+    }
+    if let Err(error) = store::save(&app.inner.state_path, data).await {
+        tracing::error!(%error, "cannot persist the local Stripe state");
+    }
+    for event in events {
+        app.inner.webhooks.enqueue(event, request_id, None, now);
+    }
+}
+
+/// `expand[]=latest_charge`: the charge object in place of its id, as Stripe renders it.
+fn expand(data: &Data, body: &mut serde_json::Value, params: &Params, now: i64) {
+    if body["object"] != "payment_intent" || !params.list("expand").iter().any(|e| e == "latest_charge") {
+        return;
+    }
+    let Some(intent) = body["id"].as_str().and_then(|id| data.intents.get(id)) else { return };
+    if intent.latest_charge.is_some() {
+        body["latest_charge"] = intent.charge_json(now);
     }
 }
 
@@ -123,10 +154,14 @@ where
         Ok(key) => key,
         Err(error) => return error_response(&error, &request_id),
     };
-    let ctx = Ctx { now: ids::now(), stripe_version: headers.get("stripe-version").and_then(|v| v.to_str().ok()).map(str::to_owned) };
+    let ctx = Ctx {
+        now: app.inner.config.clock.now(),
+        stripe_version: headers.get("stripe-version").and_then(|v| v.to_str().ok()).map(str::to_owned),
+    };
     let fingerprint = params.fingerprint();
 
     let mut data = app.inner.state.lock().await;
+    expire_authorizations(app, &mut data, ctx.now, &request_id).await;
     if let Some(key) = &idempotency_key
         && let Some(record) = data.idempotency.get(key)
     {
@@ -135,10 +170,11 @@ where
             Err(error) => error_response(&error, &request_id),
         };
     }
-    let outcome = match op(&mut data, &params, caller, &ctx) {
+    let mut outcome = match op(&mut data, &params, caller, &ctx) {
         Ok(outcome) => outcome,
         Err(error) => return error_response(&error, &request_id),
     };
+    expand(&data, &mut outcome.body, &params, ctx.now);
     let body = outcome.body.to_string();
     if let Some(key) = &idempotency_key {
         data.idempotency.retain(|_, r| ctx.now - r.created < IDEMPOTENCY_TTL_SECS);

@@ -12,10 +12,10 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
-use crate::LocalStripeError;
 use crate::ids;
 use crate::model::API_VERSION;
 use crate::ops::Event;
+use crate::{LocalStripeError, UnixClock, WebhookTarget};
 
 /// How long an idle per-intent worker waits for more events before it ends.
 const IDLE: Duration = Duration::from_secs(30);
@@ -40,9 +40,22 @@ struct Delivery {
     payload: String,
 }
 
+/// A webhook kept for the owner to deliver (`WebhookTarget::Collect`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectedWebhook {
+    pub id: String,
+    pub event_type: String,
+    /// The event JSON exactly as it would be POSTed.
+    pub payload: String,
+    /// A `Stripe-Signature` header for the payload, signed when the event was created.
+    pub signature: String,
+}
+
 struct Shared {
-    url: String,
+    target: WebhookTarget,
     secret: String,
+    clock: UnixClock,
+    collected: Mutex<Vec<CollectedWebhook>>,
     client: reqwest::Client,
     retry: RetryPolicy,
     queues: Mutex<HashMap<String, mpsc::UnboundedSender<Delivery>>>,
@@ -56,10 +69,17 @@ pub(crate) struct Webhooks {
 }
 
 impl Webhooks {
-    pub(crate) fn new(url: String, secret: String, retry: RetryPolicy) -> Result<Self, LocalStripeError> {
+    pub(crate) fn new(target: WebhookTarget, secret: String, clock: UnixClock, retry: RetryPolicy) -> Result<Self, LocalStripeError> {
         let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().map_err(LocalStripeError::HttpClient)?;
         let (pending, _) = watch::channel(0);
-        Ok(Webhooks { shared: Arc::new(Shared { url, secret, client, retry, queues: Mutex::new(HashMap::new()), pending }) })
+        let shared =
+            Shared { target, secret, clock, collected: Mutex::new(Vec::new()), client, retry, queues: Mutex::new(HashMap::new()), pending };
+        Ok(Webhooks { shared: Arc::new(shared) })
+    }
+
+    /// Everything collected so far, oldest first (and forgets it).
+    pub(crate) fn take(&self) -> Vec<CollectedWebhook> {
+        std::mem::take(&mut *self.shared.collected.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Wraps `event` in a Stripe Event envelope and queues it behind earlier events with the same key.
@@ -77,6 +97,12 @@ impl Webhooks {
             "type": event.event_type,
         })
         .to_string();
+        if self.shared.target == WebhookTarget::Collect {
+            let signature = booking_stripe::signature::sign(payload.as_bytes(), &self.shared.secret, now);
+            let collected = CollectedWebhook { id, event_type: event.event_type.to_owned(), payload, signature };
+            self.shared.collected.lock().unwrap_or_else(PoisonError::into_inner).push(collected);
+            return;
+        }
         let delivery = Delivery { id, event_type: event.event_type, payload };
         self.shared.pending.send_modify(|n| *n += 1);
 
@@ -129,12 +155,13 @@ async fn worker(shared: Arc<Shared>, key: String, mut queue: mpsc::UnboundedRece
 /// One event, attempted until a 2xx answer or the policy's last attempt. Each attempt is signed afresh, with
 /// its own timestamp, so a slow retry is not refused by the receiver's tolerance window.
 async fn deliver(shared: &Shared, delivery: &Delivery) {
+    let WebhookTarget::Post(url) = &shared.target else { return };
     let mut delay = shared.retry.first_delay;
     for attempt in 1..=shared.retry.attempts {
-        let signature = booking_stripe::signature::sign(delivery.payload.as_bytes(), &shared.secret, ids::now());
+        let signature = booking_stripe::signature::sign(delivery.payload.as_bytes(), &shared.secret, shared.clock.now());
         let result = shared
             .client
-            .post(&shared.url)
+            .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(reqwest::header::USER_AGENT, "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
             .header("Stripe-Signature", signature)

@@ -5,7 +5,8 @@
 
 mod support;
 
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use axum::http::StatusCode;
 use booking_domain::{Currency, Money};
@@ -39,11 +40,11 @@ async fn manual_capture_with_browser_confirmation_refund_and_webhooks() {
     let authorized = gateway.retrieve(&intent.id).await.unwrap();
     assert_eq!((authorized.status, authorized.amount_capturable), (PaymentStatus::RequiresCapture, 24_500));
 
-    let captured = gateway.capture(&intent.id, "capture-1").await.unwrap();
-    assert_eq!((captured.status, captured.amount_capturable), (PaymentStatus::Succeeded, 0));
+    let captured = gateway.capture(&intent.id, eur(24_500), "capture-1").await.unwrap();
+    assert_eq!((captured.status, captured.amount_capturable, captured.amount_received), (PaymentStatus::Succeeded, 0, 24_500));
     // The same key replays the stored answer; a new key asks again and is refused by the status machine.
-    assert_eq!(gateway.capture(&intent.id, "capture-1").await.unwrap(), captured);
-    assert!(matches!(gateway.capture(&intent.id, "capture-2").await, Err(PaymentError::InvalidState(_))));
+    assert_eq!(gateway.capture(&intent.id, eur(24_500), "capture-1").await.unwrap(), captured);
+    assert!(matches!(gateway.capture(&intent.id, eur(24_500), "capture-2").await, Err(PaymentError::InvalidState(_))));
     assert!(matches!(gateway.cancel(&intent.id, "cancel-1").await, Err(PaymentError::InvalidState(_))));
 
     let refund = gateway.refund(&intent.id, eur(5_000), "refund-1").await.unwrap();
@@ -55,6 +56,9 @@ async fn manual_capture_with_browser_confirmation_refund_and_webhooks() {
     let wrong_currency = gateway.refund(&intent.id, Money::new(100, Currency::USD), "refund-3").await;
     assert!(matches!(wrong_currency, Err(PaymentError::Rejected(_))), "{wrong_currency:?}");
     gateway.refund(&intent.id, eur(19_500), "refund-4").await.unwrap();
+    // What was refunded is read from the expanded latest charge, as from real Stripe.
+    let refunded = gateway.retrieve(&intent.id).await.unwrap();
+    assert_eq!((refunded.status, refunded.amount_received, refunded.amount_refunded), (PaymentStatus::Succeeded, 24_500, 24_500));
 
     server.drain().await;
     assert_eq!(
@@ -103,7 +107,7 @@ async fn a_declined_card_is_reported_and_sends_payment_failed() {
     // async-stripe parses the intent with its `last_payment_error`, and error bodies carrying an intent.
     let declined = gateway.retrieve(&intent.id).await.unwrap();
     assert_eq!(declined.status, PaymentStatus::RequiresPaymentMethod);
-    assert!(matches!(gateway.capture(&intent.id, "capture-declined").await, Err(PaymentError::InvalidState(_))));
+    assert!(matches!(gateway.capture(&intent.id, eur(9_900), "capture-declined").await, Err(PaymentError::InvalidState(_))));
 
     // The same decline seen by async-stripe server-side: a card_error it can read (what the gateway maps to
     // `PaymentError::Declined`).
@@ -158,7 +162,7 @@ async fn idempotent_create_returns_the_same_intent() {
     assert_ne!(other.id, first.id);
 
     // A key belongs to one endpoint.
-    let reused = gateway.capture(&first.id, "hold-42").await;
+    let reused = gateway.capture(&first.id, eur(100), "hold-42").await;
     assert!(matches!(reused, Err(PaymentError::Rejected(ref m)) if m.contains("same endpoint")), "{reused:?}");
 
     server.drain().await;
@@ -179,7 +183,7 @@ async fn keys_and_client_secrets_are_enforced() {
     assert!(matches!(wrong_key.retrieve(&intent.id).await, Err(PaymentError::Rejected(_))));
     let publishable = gateway_with_key(&server.base_url, PUBLISHABLE_KEY);
     assert!(matches!(publishable.retrieve(&intent.id).await, Err(PaymentError::Rejected(_))), "needs the client secret");
-    assert!(matches!(publishable.capture(&intent.id, "k").await, Err(PaymentError::Rejected(_))));
+    assert!(matches!(publishable.capture(&intent.id, eur(100), "k").await, Err(PaymentError::Rejected(_))));
     assert!(matches!(gateway.retrieve("pi_does_not_exist").await, Err(PaymentError::NotFound(id)) if id == "pi_does_not_exist"));
 
     let no_key = http.post(url("payment_intents")).form(&[("amount", "100"), ("currency", "eur")]).send().await.unwrap();
@@ -235,6 +239,45 @@ async fn state_survives_a_restart() {
     // Idempotency records survive too: the retried create finds the original intent.
     let again = gateway.create_intent(&create_request(&reference, 30_000, "hold-restart")).await.unwrap();
     assert_eq!(again.id, intent.id);
-    assert_eq!(gateway.capture(&intent.id, "capture-restart").await.unwrap().status, PaymentStatus::Succeeded);
+    assert_eq!(gateway.capture(&intent.id, intent.amount, "capture-restart").await.unwrap().status, PaymentStatus::Succeeded);
     reopened.drain().await;
+}
+
+#[tokio::test]
+async fn a_partial_capture_takes_part_and_releases_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (webhook_url, _received) = spawn_receiver(0).await;
+    let server = Server::start(dir.path(), &webhook_url).await;
+    let gateway = server.gateway();
+    let intent = gateway.create_intent(&create_request(&booking_ref(), 24_500, "hold-partial")).await.unwrap();
+    server.browser_confirm(&intent, "4242424242424242").await;
+    let too_much = gateway.capture(&intent.id, eur(24_501), "capture-too-much").await;
+    assert!(matches!(too_much, Err(PaymentError::Rejected(_))), "{too_much:?}");
+    let captured = gateway.capture(&intent.id, eur(5_000), "capture-penalty").await.unwrap();
+    assert_eq!((captured.status, captured.amount_received, captured.amount_capturable), (PaymentStatus::Succeeded, 5_000, 0));
+    let snapshot = captured.snapshot();
+    assert_eq!(snapshot.status, booking_domain::ProviderStatus::Succeeded { received: eur(5_000), refunded: eur(0) });
+}
+
+#[tokio::test]
+async fn an_uncaptured_authorization_is_cancelled_after_seven_days_as_stripe_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (webhook_url, received) = spawn_receiver(0).await;
+    let now = Arc::new(AtomicI64::new(1_800_000_000));
+    let clock = {
+        let now = now.clone();
+        local_stripe::UnixClock::new(move || now.load(Ordering::SeqCst))
+    };
+    let server = Server::start_with_clock(dir.path(), &webhook_url, clock).await;
+    let gateway = server.gateway();
+    let intent = gateway.create_intent(&create_request(&booking_ref(), 12_000, "hold-expiring")).await.unwrap();
+    server.browser_confirm(&intent, "4242424242424242").await;
+    now.fetch_add(7 * 24 * 3600 - 1, Ordering::SeqCst);
+    assert_eq!(gateway.retrieve(&intent.id).await.unwrap().status, PaymentStatus::RequiresCapture, "still valid just before");
+    now.fetch_add(1, Ordering::SeqCst);
+    let expired = gateway.retrieve(&intent.id).await.unwrap();
+    assert_eq!((expired.status, expired.amount_capturable), (PaymentStatus::Canceled, 0));
+    assert!(matches!(gateway.capture(&intent.id, eur(12_000), "capture-late").await, Err(PaymentError::InvalidState(_))));
+    server.drain().await;
+    assert_eq!(received.types_for(&intent.id).last().map(String::as_str), Some("payment_intent.canceled"));
 }

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use booking_domain::BookingRef;
+use booking_domain::{BookingRef, CancellationReason, Money};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -9,8 +9,11 @@ use crate::StoreError;
 /// describes (transactional outbox), so an event exists if and only if the change happened. In AWS the table's
 /// stream carries it to the `notify` function; locally the dev stack polls [`OutboxFeed`].
 ///
+/// Events are written when the booking's money is settled, so what they say about money is what the provider
+/// did: a confirmation means the guest was charged, a cancellation says what was charged and given back.
+///
 /// Wire format (part of the API boundary, see ARCHITECTURE.md): JSON with `id`, `kind`, `reference`,
-/// `occurred_at`, and for cancellations `reason`.
+/// `occurred_at`, `charged`, and for cancellations `reason` and `refunded`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BookingEvent {
     /// `<reference>#v<version>`: deterministic, so a retried transition cannot mint a second event.
@@ -23,8 +26,10 @@ pub struct BookingEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventKind {
-    BookingConfirmed,
-    BookingCancelled { reason: String },
+    /// Confirmed and the money taken.
+    BookingConfirmed { charged: Money },
+    /// Cancelled and the money settled: `charged` taken in all, `refunded` of it given back.
+    BookingCancelled { reason: CancellationReason, charged: Money, refunded: Money },
 }
 
 impl BookingEvent {

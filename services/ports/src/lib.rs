@@ -10,11 +10,13 @@ mod events;
 mod identity;
 mod notifier;
 mod payment;
+mod provider_events;
 mod store;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, SystemClock};
 pub use events::{BookingEvent, EventKind, OutboxFeed};
 pub use identity::{Claims, IdentityError, TokenVerifier};
 pub use notifier::{Channel, Notifier, NotifyError, OutboundMessage};
 pub use payment::{CreateIntent, PaymentError, PaymentGateway, PaymentIntent, PaymentStatus, Refund};
+pub use provider_events::{PaymentEvent, PaymentEventKind};
 pub use store::{BookingStore, IdempotencyBegin, StoreError, Transition};

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use booking_domain::{BookingRef, Money};
+use booking_domain::{BookingRef, Money, ProviderPayment, ProviderStatus};
 use serde::{Deserialize, Serialize};
 
 /// Ask the provider to authorize `amount` for a booking. Capture is manual: the money is only taken once the
@@ -35,8 +35,30 @@ pub struct PaymentIntent {
     pub amount: Money,
     /// Amount authorized and not yet captured.
     pub amount_capturable: i64,
+    /// Amount taken.
+    pub amount_received: i64,
+    /// Amount of what was taken that went back (refunds).
+    pub amount_refunded: i64,
     /// The booking reference we put in the intent's metadata.
     pub reference: Option<String>,
+}
+
+impl PaymentIntent {
+    /// The provider's view in the booking rules' terms.
+    pub fn snapshot(&self) -> ProviderPayment {
+        let currency = self.amount.currency();
+        let m = |minor: i64| Money::new(minor, currency);
+        let status = match self.status {
+            PaymentStatus::RequiresPaymentMethod | PaymentStatus::RequiresConfirmation | PaymentStatus::RequiresAction => {
+                ProviderStatus::AwaitingGuest
+            }
+            PaymentStatus::Processing => ProviderStatus::Processing,
+            PaymentStatus::RequiresCapture => ProviderStatus::Authorized { capturable: m(self.amount_capturable) },
+            PaymentStatus::Succeeded => ProviderStatus::Succeeded { received: m(self.amount_received), refunded: m(self.amount_refunded) },
+            PaymentStatus::Canceled => ProviderStatus::Canceled,
+        };
+        ProviderPayment { amount: self.amount, status }
+    }
 }
 
 impl std::fmt::Debug for PaymentIntent {
@@ -77,7 +99,8 @@ pub enum PaymentError {
 pub trait PaymentGateway: Send + Sync {
     async fn create_intent(&self, request: &CreateIntent) -> Result<PaymentIntent, PaymentError>;
     async fn retrieve(&self, intent_id: &str) -> Result<PaymentIntent, PaymentError>;
-    async fn capture(&self, intent_id: &str, idempotency_key: &str) -> Result<PaymentIntent, PaymentError>;
+    /// Takes `amount` of the authorization (all of it, or less: the rest is released to the guest).
+    async fn capture(&self, intent_id: &str, amount: Money, idempotency_key: &str) -> Result<PaymentIntent, PaymentError>;
     /// Voids an uncaptured authorization: the guest is not charged.
     async fn cancel(&self, intent_id: &str, idempotency_key: &str) -> Result<PaymentIntent, PaymentError>;
     async fn refund(&self, intent_id: &str, amount: Money, idempotency_key: &str) -> Result<Refund, PaymentError>;

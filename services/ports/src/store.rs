@@ -49,7 +49,9 @@ pub enum IdempotencyBegin {
 /// - `place_hold` takes `rooms` on every night of the stay or on none, and never lets a night exceed capacity,
 ///   under any concurrency;
 /// - `transition` is all-or-nothing and refuses a stale `previous` with `Conflict`;
-/// - counters never drift: taken == sum of rooms of Held/Confirmed bookings, per night.
+/// - counters never drift: taken == sum of rooms of Held/Confirmed bookings, per night;
+/// - a hold or reinstatement of more rooms than `capacity` is refused (`SoldOut`) even on nights nobody booked;
+/// - idempotency claims are owned: only the owner completes or releases its claim.
 #[async_trait]
 pub trait BookingStore: Send + Sync {
     async fn night_counts(&self, room_type: &RoomTypeId, nights: &[NaiveDate], capacity: u32) -> Result<Vec<NightCount>, StoreError>;
@@ -64,23 +66,33 @@ pub trait BookingStore: Send + Sync {
     /// The guest's bookings, by check-in date.
     async fn bookings_for_guest(&self, guest: &GuestId) -> Result<Vec<Booking>, StoreError>;
 
-    /// Held bookings whose hold ran out at `now`, oldest first.
-    async fn expired_holds(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError>;
+    /// Bookings the scheduled reconciliation must look at by `now` ([`Booking::due_at`]: holds that ran out,
+    /// money still to move), earliest first.
+    async fn due_bookings(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError>;
 
-    /// Claims `key` for a request whose body hashes to `payload_hash`. A claim left in progress longer than
-    /// `lease` (a crashed caller) can be taken over.
+    /// Claims `key` for `owner` (a fresh token per attempt) for a request whose body hashes to `payload_hash`. A
+    /// claim left in progress longer than `lease` (a crashed caller) can be taken over by another owner.
     async fn begin_idempotent(
         &self,
         key: &str,
         payload_hash: &str,
+        owner: &str,
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<IdempotencyBegin, StoreError>;
 
-    /// Records the result for `key`; later claims get `Completed(result)` until `now + ttl`.
-    async fn complete_idempotent(&self, key: &str, result: &serde_json::Value, now: DateTime<Utc>, ttl: Duration)
-    -> Result<(), StoreError>;
+    /// Records the result for `key`, if `owner` still holds the claim (else `Conflict`: someone took it over);
+    /// later claims get `Completed(result)` until `now + ttl`.
+    async fn complete_idempotent(
+        &self,
+        key: &str,
+        owner: &str,
+        result: &serde_json::Value,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<(), StoreError>;
 
-    /// Gives up a claim so a retry can start afresh (the request failed without side effects).
-    async fn abandon_idempotent(&self, key: &str) -> Result<(), StoreError>;
+    /// Gives up `owner`'s claim so a retry can start afresh (the work failed). A caller whose claim was taken
+    /// over releases nothing: the new owner's claim stands.
+    async fn abandon_idempotent(&self, key: &str, owner: &str) -> Result<(), StoreError>;
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use booking_domain::{
     Action, Booking, BookingRef, ContactPreference, DEMO_CATALOG_JSON, GuestContact, GuestId, Hotel, InventoryEffect, NewBooking,
-    RoomTypeId, StayDates, StayRequest, quote,
+    PaymentRef, RoomTypeId, SETTLEMENT_GRACE, StayDates, StayRequest, quote,
 };
 use booking_ports::{BookingEvent, BookingStore, EventKind, IdempotencyBegin, StoreError, Transition};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -33,16 +33,18 @@ where
         }};
     }
     case!(hold_takes_every_night_or_none);
+    case!(more_rooms_than_capacity_are_refused_even_on_fresh_nights);
     case!(hold_never_exceeds_capacity_for_multi_room);
     case!(concurrent_holds_for_the_last_room_admit_exactly_one);
     case!(duplicate_reference_is_a_conflict);
     case!(confirm_keeps_rooms_and_stale_writes_conflict);
     case!(release_and_expire_give_rooms_back);
     case!(reinstate_takes_rooms_again_or_refuses_when_sold_out);
-    case!(transition_appends_nothing_on_failure);
+    case!(a_replayed_transition_is_refused);
     case!(guest_index_lists_only_own_bookings_by_check_in);
-    case!(expired_holds_are_found_by_expiry);
+    case!(due_bookings_are_holds_that_ran_out_and_money_still_to_move);
     case!(idempotency_records_follow_their_lifecycle);
+    case!(only_the_owner_completes_or_releases_a_claim);
     case!(counters_match_bookings_after_a_sequence);
 }
 
@@ -105,6 +107,24 @@ async fn hold_takes_every_night_or_none(store: StoreRef) {
     store.place_hold(&ok, 6).await.unwrap();
     assert_eq!(taken(&store, "deluxe-king", &["2030-02-02", "2030-02-03", "2030-02-04", "2030-02-05"]).await, [6, 2, 2, 0]);
     assert_eq!(store.get_booking(ok.reference()).await.unwrap().as_ref(), Some(&ok));
+}
+
+async fn more_rooms_than_capacity_are_refused_even_on_fresh_nights(store: StoreRef) {
+    // Two rooms asked where the capacity is one, on nights nobody has booked: nothing may be written.
+    let two = held(5, "g1", "classic-double", "2030-02-10", "2030-02-12", 2);
+    assert_eq!(store.place_hold(&two, 1).await, Err(StoreError::SoldOut { night: d("2030-02-10") }));
+    assert_eq!(taken(&store, "classic-double", &["2030-02-10", "2030-02-11"]).await, [0, 0]);
+    assert_eq!(store.get_booking(two.reference()).await.unwrap(), None);
+    // Capacity exactly met is fine.
+    store.place_hold(&two, 2).await.unwrap();
+    assert_eq!(taken(&store, "classic-double", &["2030-02-10", "2030-02-11"]).await, [2, 2]);
+    // Reinstating more rooms than capacity is refused the same way.
+    let expired = apply(&store, &two, Action::Expire).await.unwrap();
+    let (back, effect) = expired.apply(Action::Reinstate, t0()).unwrap();
+    let refused = store.transition(Transition { previous: &expired, next: &back, effect, capacity: 1, event: None }).await;
+    assert_eq!(refused, Err(StoreError::SoldOut { night: d("2030-02-10") }));
+    assert_eq!(taken(&store, "classic-double", &["2030-02-10", "2030-02-11"]).await, [0, 0]);
+    assert_eq!(store.get_booking(two.reference()).await.unwrap().unwrap(), expired);
 }
 
 async fn hold_never_exceeds_capacity_for_multi_room(store: StoreRef) {
@@ -196,16 +216,17 @@ async fn reinstate_takes_rooms_again_or_refuses_when_sold_out(store: StoreRef) {
     assert_eq!(taken(&store, "garden-single", &["2030-08-05"]).await, [1]);
 }
 
-async fn transition_appends_nothing_on_failure(store: StoreRef) {
+async fn a_replayed_transition_is_refused(store: StoreRef) {
     let a = held(60, "g1", "classic-double", "2030-09-01", "2030-09-02", 1);
     store.place_hold(&a, 10).await.unwrap();
     let (next, effect) = a.apply(Action::Confirm, t0()).unwrap();
-    let event = BookingEvent::new(a.reference(), next.version(), EventKind::BookingConfirmed, t0());
+    let event = BookingEvent::new(a.reference(), next.version(), EventKind::BookingConfirmed { charged: a.quote().total }, t0());
     store.transition(Transition { previous: &a, next: &next, effect, capacity: 10, event: Some(&event) }).await.unwrap();
-    // Replaying the same transition (a retried webhook) is refused: the event cannot be written twice.
+    // Replaying the same transition (a retried webhook) is refused: the event cannot be written twice, and the
+    // booking stays as the first write left it.
     let replay = store.transition(Transition { previous: &a, next: &next, effect, capacity: 10, event: Some(&event) }).await;
     assert_eq!(replay, Err(StoreError::Conflict));
-    assert_eq!(effect, InventoryEffect::None);
+    assert_eq!(store.get_booking(a.reference()).await.unwrap().unwrap(), next);
 }
 
 async fn guest_index_lists_only_own_bookings_by_check_in(store: StoreRef) {
@@ -222,42 +243,65 @@ async fn guest_index_lists_only_own_bookings_by_check_in(store: StoreRef) {
     assert!(store.bookings_for_guest(&GuestId::new("carol").unwrap()).await.unwrap().is_empty());
 }
 
-async fn expired_holds_are_found_by_expiry(store: StoreRef) {
+async fn due_bookings_are_holds_that_ran_out_and_money_still_to_move(store: StoreRef) {
     let a = held(80, "g1", "classic-double", "2030-11-01", "2030-11-02", 1);
     store.place_hold(&a, 10).await.unwrap();
     let b = held(81, "g1", "classic-double", "2030-11-03", "2030-11-04", 1);
     store.place_hold(&b, 10).await.unwrap();
-    apply(&store, &b, Action::Confirm).await.unwrap();
-    assert!(store.expired_holds(t0() + Duration::minutes(14), 10).await.unwrap().is_empty());
-    let due = store.expired_holds(t0() + Duration::minutes(15), 10).await.unwrap();
-    assert_eq!(due, vec![a.clone()], "only the still-held booking is due");
+    // b gets a payment and is confirmed: its capture is due after the grace period, not at hold expiry.
+    let with_payment = b.with_payment(PaymentRef { intent_id: "pi_b".into() }, t0());
+    store
+        .transition(Transition { previous: &b, next: &with_payment, effect: InventoryEffect::None, capacity: 10, event: None })
+        .await
+        .unwrap();
+    let confirmed = apply(&store, &with_payment, Action::Confirm).await.unwrap();
+    assert!(store.due_bookings(t0() + Duration::seconds(59), 10).await.unwrap().is_empty());
+    assert_eq!(store.due_bookings(t0() + SETTLEMENT_GRACE, 10).await.unwrap(), vec![confirmed.clone()]);
+    let due = store.due_bookings(t0() + Duration::minutes(15), 10).await.unwrap();
+    assert_eq!(due, vec![confirmed.clone(), a.clone()], "earliest first");
+    // A retry later moves it in the index; settling takes it out.
+    let later = confirmed.retry_later(t0(), Duration::minutes(30));
+    store
+        .transition(Transition { previous: &confirmed, next: &later, effect: InventoryEffect::None, capacity: 10, event: None })
+        .await
+        .unwrap();
+    assert_eq!(store.due_bookings(t0() + Duration::minutes(15), 10).await.unwrap(), vec![a.clone()]);
+    let settled = later.settled(later.quote().total, booking_domain::Money::zero(later.quote().total.currency()), t0());
+    store
+        .transition(Transition { previous: &later, next: &settled, effect: InventoryEffect::None, capacity: 10, event: None })
+        .await
+        .unwrap();
+    assert_eq!(store.due_bookings(t0() + Duration::hours(2), 10).await.unwrap(), vec![a.clone()]);
+    // An expired hold without a payment has nothing left to settle.
     apply(&store, &a, Action::Expire).await.unwrap();
-    assert!(store.expired_holds(t0() + Duration::hours(1), 10).await.unwrap().is_empty());
+    assert!(store.due_bookings(t0() + Duration::hours(2), 10).await.unwrap().is_empty());
+    assert_eq!(store.due_bookings(t0() + Duration::hours(2), 1).await.unwrap().len(), 0);
 }
 
 async fn idempotency_records_follow_their_lifecycle(store: StoreRef) {
     let lease = Duration::seconds(30);
     let ttl = Duration::hours(24);
     let now = t0();
-    assert_eq!(store.begin_idempotent("k1", "h1", now, lease).await.unwrap(), IdempotencyBegin::Started);
-    assert_eq!(store.begin_idempotent("k1", "h1", now, lease).await.unwrap(), IdempotencyBegin::InProgress);
-    assert_eq!(store.begin_idempotent("k1", "other", now, lease).await.unwrap(), IdempotencyBegin::PayloadMismatch);
+    assert_eq!(store.begin_idempotent("k1", "h1", "o1", now, lease).await.unwrap(), IdempotencyBegin::Started);
+    assert_eq!(store.begin_idempotent("k1", "h1", "o2", now, lease).await.unwrap(), IdempotencyBegin::InProgress);
+    assert_eq!(store.begin_idempotent("k1", "other", "o2", now, lease).await.unwrap(), IdempotencyBegin::PayloadMismatch);
     let result = serde_json::json!({"reference": "HB-0000-0001"});
-    store.complete_idempotent("k1", &result, now, ttl).await.unwrap();
-    assert_eq!(store.begin_idempotent("k1", "h1", now, lease).await.unwrap(), IdempotencyBegin::Completed(result.clone()));
-    assert_eq!(store.begin_idempotent("k1", "h2", now, lease).await.unwrap(), IdempotencyBegin::PayloadMismatch);
+    store.complete_idempotent("k1", "o1", &result, now, ttl).await.unwrap();
+    assert_eq!(store.begin_idempotent("k1", "h1", "o2", now, lease).await.unwrap(), IdempotencyBegin::Completed(result.clone()));
+    assert_eq!(store.begin_idempotent("k1", "h2", "o2", now, lease).await.unwrap(), IdempotencyBegin::PayloadMismatch);
     // After the TTL the key is free again.
-    assert_eq!(store.begin_idempotent("k1", "h2", now + ttl + Duration::seconds(1), lease).await.unwrap(), IdempotencyBegin::Started);
+    assert_eq!(store.begin_idempotent("k1", "h2", "o3", now + ttl + Duration::seconds(1), lease).await.unwrap(), IdempotencyBegin::Started);
     // A crashed claimant's lease runs out and the key can be taken over; an abandoned key is free at once.
-    assert_eq!(store.begin_idempotent("k2", "h", now, lease).await.unwrap(), IdempotencyBegin::Started);
-    assert_eq!(store.begin_idempotent("k2", "h", now + lease + Duration::seconds(1), lease).await.unwrap(), IdempotencyBegin::Started);
-    store.abandon_idempotent("k2").await.unwrap();
-    assert_eq!(store.begin_idempotent("k2", "h", now, lease).await.unwrap(), IdempotencyBegin::Started);
+    assert_eq!(store.begin_idempotent("k2", "h", "o1", now, lease).await.unwrap(), IdempotencyBegin::Started);
+    let later = now + lease + Duration::seconds(1);
+    assert_eq!(store.begin_idempotent("k2", "h", "o2", later, lease).await.unwrap(), IdempotencyBegin::Started);
+    store.abandon_idempotent("k2", "o2").await.unwrap();
+    assert_eq!(store.begin_idempotent("k2", "h", "o3", later, lease).await.unwrap(), IdempotencyBegin::Started);
     // Concurrent claims: exactly one caller owns the key.
     let mut tasks = Vec::new();
-    for _ in 0..16 {
+    for i in 0..16 {
         let store = Arc::clone(&store);
-        tasks.push(tokio::spawn(async move { store.begin_idempotent("k3", "h", now, lease).await.unwrap() }));
+        tasks.push(tokio::spawn(async move { store.begin_idempotent("k3", "h", &format!("racer-{i}"), now, lease).await.unwrap() }));
     }
     let mut started = 0;
     for t in tasks {
@@ -266,6 +310,25 @@ async fn idempotency_records_follow_their_lifecycle(store: StoreRef) {
         }
     }
     assert_eq!(started, 1);
+}
+
+async fn only_the_owner_completes_or_releases_a_claim(store: StoreRef) {
+    let lease = Duration::seconds(30);
+    let now = t0();
+    // Worker A claims, stalls past its lease; worker B takes the key over.
+    assert_eq!(store.begin_idempotent("n1", "h", "worker-a", now, lease).await.unwrap(), IdempotencyBegin::Started);
+    let later = now + lease + Duration::seconds(1);
+    assert_eq!(store.begin_idempotent("n1", "h", "worker-b", later, lease).await.unwrap(), IdempotencyBegin::Started);
+    // A wakes up and fails: releasing must not delete B's claim, or a third worker would repeat the work.
+    store.abandon_idempotent("n1", "worker-a").await.unwrap();
+    assert_eq!(store.begin_idempotent("n1", "h", "worker-c", later, lease).await.unwrap(), IdempotencyBegin::InProgress);
+    // Nor may A record a result over B's claim.
+    let result = serde_json::json!({"sent": true});
+    assert_eq!(store.complete_idempotent("n1", "worker-a", &result, later, Duration::hours(1)).await, Err(StoreError::Conflict));
+    store.complete_idempotent("n1", "worker-b", &result, later, Duration::hours(1)).await.unwrap();
+    // A completed record is not released by anyone.
+    store.abandon_idempotent("n1", "worker-b").await.unwrap();
+    assert_eq!(store.begin_idempotent("n1", "h", "worker-c", later, lease).await.unwrap(), IdempotencyBegin::Completed(result));
 }
 
 async fn counters_match_bookings_after_a_sequence(store: StoreRef) {

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use booking_ports::PaymentStatus;
+use booking_ports::{PaymentEvent, PaymentEventKind, PaymentStatus};
 use serde::Deserialize;
 
 /// The subset of a Stripe Event we act on. Unknown event types parse fine: `intent` is `None` whenever
@@ -137,6 +137,41 @@ fn parse_intent(object: serde_json::Value) -> Result<IntentSnapshot, WebhookErro
         reference: raw.metadata.remove("booking_ref"),
         failure_message: raw.last_payment_error.and_then(|e| e.message),
     })
+}
+
+/// What the booking flow makes of an authentic Stripe event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// Something happened to a payment intent: reconcile its booking.
+    Payment(PaymentEvent),
+    /// A refund went through (`charge.refunded`).
+    RefundConfirmed,
+    /// An event type the booking flow does not use.
+    Other,
+    /// A payment intent event without a payment intent.
+    Malformed,
+}
+
+/// The one mapping from Stripe's event types to the booking flow's (the webhook handler and the tests' webhook
+/// replays use it alike).
+pub fn heard(event: &WebhookEvent) -> Heard {
+    let kind = match event.event_type.as_str() {
+        "payment_intent.amount_capturable_updated" => PaymentEventKind::Authorized,
+        "payment_intent.succeeded" => PaymentEventKind::Succeeded,
+        "payment_intent.payment_failed" => PaymentEventKind::Failed,
+        "payment_intent.canceled" => PaymentEventKind::Canceled,
+        "charge.refunded" => return Heard::RefundConfirmed,
+        _ => return Heard::Other,
+    };
+    match &event.intent {
+        Some(intent) => Heard::Payment(PaymentEvent {
+            event_id: event.id.clone(),
+            kind,
+            intent_id: intent.id.clone(),
+            reference: intent.reference.clone(),
+        }),
+        None => Heard::Malformed,
+    }
 }
 
 #[cfg(test)]

@@ -101,7 +101,7 @@ pub(crate) async fn signup(State(idp): State<Idp>, headers: HeaderMap, form: Res
         Ok(new) => new,
         Err(problem) => return refused(problem),
     };
-    match inner.users.create(new, crate::now()).await {
+    match inner.users.create(new, inner.config.clock.now()).await {
         Ok(Ok(user)) => {
             tracing::info!(sub = %user.sub, "user signed up");
             complete(inner, &request, &user)
@@ -151,7 +151,7 @@ fn refuse_cross_site(inner: &Inner, headers: &HeaderMap) -> Option<Response> {
 
 /// Signs `user` in: issues a code for `request` and sends the browser back to the client.
 fn complete(inner: &Inner, request: &AuthRequest, user: &User) -> Response {
-    let now = crate::now();
+    let now = inner.config.clock.now();
     let grant = CodeGrant {
         sub: user.sub.clone(),
         client_id: request.client_id.clone(),

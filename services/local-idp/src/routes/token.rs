@@ -73,7 +73,7 @@ async fn authorization_code(inner: &Inner, form: &TokenForm) -> Result<TokenResp
     else {
         return Err(OAuthError::InvalidRequest("code, redirect_uri and code_verifier are required").into());
     };
-    let now = crate::now();
+    let now = inner.config.clock.now();
     // Taken before any check, so a failed redemption also spends the code (no guessing the verifier).
     let grant = inner.codes.take(code, now).ok_or(OAuthError::InvalidGrant("code is invalid, used or expired"))?;
     if grant.client_id != inner.config.client_id || grant.redirect_uri != redirect_uri {
@@ -108,5 +108,5 @@ async fn refresh(inner: &Inner, form: &TokenForm) -> Result<TokenResponse, Failu
         auth_time: claims.auth_time,
         nonce: None,
     };
-    Ok(mint(&inner.key, &session, crate::now(), false)?)
+    Ok(mint(&inner.key, &session, inner.config.clock.now(), false)?)
 }

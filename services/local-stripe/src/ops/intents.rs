@@ -95,11 +95,12 @@ pub(crate) fn create(state: &mut State, p: &Params, ctx: &Ctx) -> Result<Outcome
         canceled_at: None,
         cancellation_reason: None,
         receipt_email: p.string("receipt_email"),
+        authorized_at: None,
     };
     let mut events = vec![event(&intent, "payment_intent.created")];
     let (status, body) = if confirm {
         let payment_method = intent.payment_method.clone().ok_or_else(|| missing_payment_method(&intent))?;
-        attempt_payment(&mut intent, payment_method, &mut events)
+        attempt_payment(&mut intent, payment_method, ctx.now, &mut events)
     } else {
         (StatusCode::OK, intent.to_json())
     };
@@ -131,7 +132,7 @@ pub(crate) fn confirm(state: &mut State, id: &str, p: &Params, caller: Caller, c
         intent.receipt_email = Some(email);
     }
     let mut events = Vec::new();
-    let (status, body) = attempt_payment(intent, payment_method, &mut events);
+    let (status, body) = attempt_payment(intent, payment_method, ctx.now, &mut events);
     Ok(Outcome { status, body, events })
 }
 
@@ -204,6 +205,26 @@ pub(crate) fn cancel(state: &mut State, id: &str, p: &Params, ctx: &Ctx) -> Resu
     Ok(Outcome::ok(intent.to_json(), events))
 }
 
+/// How long an uncaptured card authorization lasts before Stripe cancels it.
+pub(crate) const AUTHORIZATION_LIFETIME_SECS: i64 = 7 * 24 * 60 * 60;
+
+/// Cancels every authorization older than [`AUTHORIZATION_LIFETIME_SECS`], as Stripe does
+/// (`cancellation_reason: automatic`), and returns the `payment_intent.canceled` events.
+pub(crate) fn expire_authorizations(state: &mut State, now: i64) -> Vec<Event> {
+    let mut events = Vec::new();
+    for intent in state.intents.values_mut() {
+        let expired = intent.authorized_at.is_some_and(|at| now >= at + AUTHORIZATION_LIFETIME_SECS);
+        if intent.status == Status::RequiresCapture && expired {
+            intent.status = Status::Canceled;
+            intent.canceled_at = Some(now);
+            intent.cancellation_reason = Some("automatic".into());
+            intent.amount_capturable = 0;
+            events.push(event(intent, "payment_intent.canceled"));
+        }
+    }
+    events
+}
+
 pub(crate) fn retrieve(state: &State, id: &str, query: &Params, caller: Caller) -> Result<Value, ApiError> {
     query.check_known(RETRIEVE_PARAMS)?;
     let intent = state.intents.get(id).ok_or_else(|| ApiError::no_such("payment_intent", id, "intent"))?;
@@ -213,7 +234,7 @@ pub(crate) fn retrieve(state: &State, id: &str, query: &Params, caller: Caller) 
 
 /// Charges the card: on approval the intent moves on (to requires_capture or succeeded); on a decline it goes
 /// back to requires_payment_method with `last_payment_error`, and the answer is Stripe's 402 card_error.
-fn attempt_payment(intent: &mut Intent, payment_method: PaymentMethod, events: &mut Vec<Event>) -> (StatusCode, Value) {
+fn attempt_payment(intent: &mut Intent, payment_method: PaymentMethod, now: i64, events: &mut Vec<Event>) -> (StatusCode, Value) {
     let charge = ids::new_id("ch");
     intent.latest_charge = Some(charge.clone());
     match payment_method.card.decline.clone() {
@@ -223,6 +244,7 @@ fn attempt_payment(intent: &mut Intent, payment_method: PaymentMethod, events: &
             if intent.capture_method == CaptureMethod::Manual {
                 intent.status = Status::RequiresCapture;
                 intent.amount_capturable = intent.amount;
+                intent.authorized_at = Some(now);
                 events.push(event(intent, "payment_intent.amount_capturable_updated"));
             } else {
                 intent.status = Status::Succeeded;

@@ -10,7 +10,7 @@ mod refunds;
 use axum::http::StatusCode;
 use serde_json::Value;
 
-pub(crate) use intents::{cancel, capture, confirm, create, retrieve};
+pub(crate) use intents::{cancel, capture, confirm, create, expire_authorizations, retrieve};
 pub(crate) use refunds::{create_refund, retrieve_refund};
 
 /// Who is calling: the secret key can do everything; the publishable key (a browser) can only confirm and read an

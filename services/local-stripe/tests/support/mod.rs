@@ -113,12 +113,17 @@ pub struct Server {
 
 impl Server {
     pub async fn start(data_dir: &Path, webhook_url: &str) -> Server {
+        Self::start_with_clock(data_dir, webhook_url, local_stripe::UnixClock::system()).await
+    }
+
+    pub async fn start_with_clock(data_dir: &Path, webhook_url: &str, clock: local_stripe::UnixClock) -> Server {
         let stripe = LocalStripe::open(LocalStripeConfig {
             secret_key: SECRET_KEY.into(),
             publishable_key: PUBLISHABLE_KEY.into(),
             webhook_secret: WEBHOOK_SECRET.into(),
-            webhook_url: webhook_url.into(),
+            webhooks: local_stripe::WebhookTarget::Post(webhook_url.into()),
             data_dir: data_dir.to_owned(),
+            clock,
         })
         .await
         .unwrap();

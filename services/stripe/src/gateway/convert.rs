@@ -11,6 +11,12 @@ pub(crate) fn intent(pi: stripe_core::PaymentIntent) -> Result<PaymentIntent, Pa
     let status = status(&pi.status)?;
     let amount = money(pi.amount, &pi.currency)?;
     let mut metadata = pi.metadata;
+    // Refunds live on the charge; the gateway asks for it expanded. Unexpanded (never the case for our calls)
+    // counts as nothing refunded, which can only make the use cases refund too little, never twice.
+    let amount_refunded = match &pi.latest_charge {
+        Some(stripe_types::Expandable::Object(charge)) => charge.amount_refunded,
+        _ => 0,
+    };
     Ok(PaymentIntent {
         id: pi.id.to_string(),
         // Stripe always returns it to secret-key callers; an empty one only makes the browser step fail visibly.
@@ -18,6 +24,8 @@ pub(crate) fn intent(pi: stripe_core::PaymentIntent) -> Result<PaymentIntent, Pa
         status,
         amount,
         amount_capturable: pi.amount_capturable,
+        amount_received: pi.amount_received,
+        amount_refunded,
         reference: metadata.remove(BOOKING_REF_KEY),
     })
 }
