@@ -41,10 +41,11 @@ enum Cmd {
     Browser,
     /// Benchmark reports under target/bench/ (`site`: bytes, requests and Lighthouse scores of the guest site).
     Bench(bench::Args),
-    /// Create or refresh the project-local Python venv (moto, cfn-lint) from requirements-dev.txt.
+    /// Create or refresh the project-local Python venv (moto, cfn-lint, checkov) from requirements-dev.txt.
     Pyenv,
-    /// Infrastructure gate: cfn-lint and cfn-guard (rule tests, every template x every rule), then the infra-check tests.
-    Policy,
+    /// Infrastructure gate: cfn-lint and cfn-guard (rule tests, every template x every rule), then the infra-check
+    /// tests (mutation check, checkov, controls matrix, parity).
+    Policy(policy::Args),
 }
 
 fn main() -> Result<()> {
@@ -66,7 +67,13 @@ fn main() -> Result<()> {
         Cmd::Check => check(),
         Cmd::Test => test(),
         Cmd::Pyenv => pyenv::ensure(&root),
-        Cmd::Policy => policy::check(&root, policy::Scope::Everything),
+        Cmd::Policy(args) => {
+            policy::check(&root, policy::Scope::Everything)?;
+            match args.report {
+                true => policy::report(&root, args.format),
+                false => Ok(()),
+            }
+        }
         Cmd::Browser => browser::test(&root),
         Cmd::Bench(args) => bench::bench(&root, &args),
     }

@@ -6,7 +6,12 @@
 //! 3. `cfn-guard validate` of every template in `infra/cloudformation/` against every rule, as a rule x template
 //!    table.
 //! 4. (`cargo xtask policy` only; `cargo xtask check` has already run them with the workspace tests) the
-//!    `infra-check` tests: the mutation check, the resource inventory snapshot, API/route and header parity.
+//!    `infra-check` tests: the mutation check, checkov (one run over every template: no failed check, every skip
+//!    explained on its resource), the controls matrix and resource inventory snapshots, API/route and header
+//!    parity, deployability.
+//!
+//! `--report` then writes the controls matrix (`target/policy/controls.md`, or `.json`) from `policies/controls.yaml`
+//! and what cfn-guard and checkov conclude on each resource today.
 //!
 //! cfn-guard is the CLI (`cargo install --locked cfn-guard`), not the `cfn-guard` library: the library in this
 //! workspace would turn on serde_json's `preserve_order` for every crate and roughly double `target/`.
@@ -17,8 +22,26 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use infra_check::controls;
 
 use crate::{cargo, pyenv, run};
+
+/// `cargo xtask policy` options.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// After the gate, write the controls matrix to target/policy/controls.md (or .json).
+    #[arg(long)]
+    pub report: bool,
+    /// Format of the report.
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Markdown,
+    Json,
+}
 
 /// The cfn-guard release CI installs; the rules are written for its minor version.
 pub const GUARD_VERSION: &str = "3.2.1";
@@ -89,7 +112,10 @@ pub fn check(root: &Path, scope: Scope) -> Result<()> {
     eprintln!("<== cfn-guard validate: every template passes every rule (F = fail, P = pass, . = not applicable) in {validate_time:.1?}");
 
     if scope == Scope::Everything {
-        run("infra-check tests (mutation check, inventory, parity)", cargo().args(["test", "--package", "infra-check", "--locked"]))?;
+        run(
+            "infra-check tests (mutation check, checkov, controls matrix, inventory, parity, deployability)",
+            cargo().args(["test", "--package", "infra-check", "--locked"]),
+        )?;
     }
     eprintln!(
         "\npolicy: {} templates, {} resources, {} rules, {cases} rule tests; cfn-lint {lint_time:.1?}, cfn-guard test {test_time:.1?}, \
@@ -97,6 +123,43 @@ pub fn check(root: &Path, scope: Scope) -> Result<()> {
         templates.len(),
         templates.iter().map(|t| t.1).sum::<usize>(),
         rule_tests.len(),
+        started.elapsed()
+    );
+    Ok(())
+}
+
+/// Writes the controls matrix with today's evidence: cfn-guard per resource (probes under target/policy/probes)
+/// and one checkov run.
+pub fn report(root: &Path, format: Format) -> Result<()> {
+    let started = Instant::now();
+    let out_dir = root.join("target").join("policy");
+    let templates = infra_check::template::load_all(root)?;
+    let catalog = controls::load(root)?;
+    let guard = infra_check::guard::Guard::locate()?;
+    let rules = infra_check::template::rule_names(root)?;
+    let problems = controls::problems(&catalog, &rules, &templates);
+    if !problems.is_empty() {
+        bail!("policies/controls.yaml is incomplete:\n{}", problems.join("\n"));
+    }
+    eprintln!("\n==> controls matrix: cfn-guard per resource, checkov over every template");
+    let mut findings = controls::guard_findings(&guard, &templates, root, &out_dir.join("probes"))?;
+    let checkov = infra_check::checkov::run(root, &infra_check::checkov::template_files(root))?;
+    findings.extend(controls::checkov_findings(&checkov));
+    findings.extend(controls::not_run_findings(&catalog, &templates, &rules));
+    findings.sort();
+    let (path, text) = match format {
+        Format::Markdown => (out_dir.join("controls.md"), controls::render_markdown(&catalog, &templates, &findings)),
+        Format::Json => {
+            (out_dir.join("controls.json"), serde_json::to_string_pretty(&controls::render_json(&catalog, &templates, &findings))?)
+        }
+    };
+    std::fs::create_dir_all(&out_dir)?;
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!(
+        "<== wrote {} ({} promises, {} resource checks) in {:.1?}",
+        path.display(),
+        catalog.promises.len(),
+        findings.len(),
         started.elapsed()
     );
     Ok(())

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use serde_yaml_ng::{Mapping, Value};
 
-use crate::template::{Template, at, get, long_form, mapping};
+use crate::template::{Template, at, checkov_skips, get, long_form, mapping};
 
 /// The properties (paths under `Properties`) shown for each resource type. A type missing here is reported by
 /// [`unknown_types`], so that a new kind of resource is a decision, not an accident.
@@ -125,6 +125,9 @@ pub const KEY_PROPERTIES: &[(&str, &[&str])] = &[
         ],
     ),
     ("AWS::Lambda::Permission", &["FunctionName", "Principal", "SourceArn"]),
+    ("AWS::Logs::Delivery", &["DeliverySourceName", "DeliveryDestinationArn"]),
+    ("AWS::Logs::DeliveryDestination", &["Name", "DestinationResourceArn", "OutputFormat"]),
+    ("AWS::Logs::DeliverySource", &["Name", "LogType", "ResourceArn"]),
     ("AWS::Logs::LogGroup", &["LogGroupName", "RetentionInDays", "KmsKeyId"]),
     ("AWS::Route53::RecordSetGroup", &["RecordSets"]),
     (
@@ -135,6 +138,7 @@ pub const KEY_PROPERTIES: &[(&str, &[&str])] = &[
     ("AWS::SNS::Subscription", &["Protocol", "TopicArn"]),
     ("AWS::SNS::Topic", &["TopicName", "KmsMasterKeyId"]),
     ("AWS::SQS::Queue", &["QueueName", "KmsMasterKeyId", "MessageRetentionPeriod"]),
+    ("AWS::SSM::Parameter", &["Name", "Type", "Value"]),
     ("AWS::Scheduler::Schedule", &["ScheduleExpression", "Target/Arn", "Target/RetryPolicy", "Target/DeadLetterConfig"]),
     ("AWS::Shield::Protection", &["ResourceArn"]),
     ("AWS::WAFv2::LoggingConfiguration", &["ResourceArn", "LogDestinationConfigs", "RedactedFields"]),
@@ -181,6 +185,10 @@ pub fn render(templates: &[Template]) -> String {
             if let Some(suppressed) = at(resource, "Metadata/guard/SuppressedRules").and_then(Value::as_sequence) {
                 let rules: Vec<&str> = suppressed.iter().filter_map(Value::as_str).collect();
                 let _ = writeln!(out, "  guard suppressed: {}", rules.join(", "));
+            }
+            let skips: Vec<String> = checkov_skips(resource).into_iter().map(|(id, _)| id).collect();
+            if !skips.is_empty() {
+                let _ = writeln!(out, "  checkov skipped: {}", skips.join(", "));
             }
             if matches!(ty, "AWS::ApiGateway::Resource" | "AWS::ApiGateway::Method") {
                 let resource_id = if ty == "AWS::ApiGateway::Method" { ref_name(at(resource, "Properties/ResourceId")) } else { Some(id) };
@@ -230,6 +238,16 @@ pub fn ref_name(value: Option<&Value>) -> Option<&str> {
         Value::Tagged(t) if t.tag == "Ref" => t.value.as_str(),
         v => get(v, "Ref")?.as_str(),
     }
+}
+
+/// `value` (long form) as deployed with every parameter at its default except those in `overrides`: parameters
+/// replaced, conditions decided, intrinsics written compactly; `None` when it resolves to `AWS::NoValue`.
+pub fn resolve_with(doc: &Value, overrides: &[(&str, &str)], value: &Value) -> Option<Value> {
+    let mut context = Context::new(doc);
+    for (name, v) in overrides {
+        context.defaults.insert((*name).to_owned(), Value::String((*v).to_owned()));
+    }
+    context.resolve_opt(value)
 }
 
 struct Context {

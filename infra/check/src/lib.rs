@@ -5,14 +5,18 @@
 //!   one at a time, and the named policy must fail on it, while the unmodified templates pass every policy;
 //! - the **resource inventory** ([`inventory`]): type, logical id and key security properties of every resource,
 //!   snapshotted so that a review sees what an infrastructure change does;
-//! - template access ([`template`]) and the `cfn-guard` CLI ([`guard`]).
+//! - the **controls matrix** ([`controls`]): each security promise with the framework controls it serves, the
+//!   checks that enforce it and, per resource, today's outcome (pass, fail, or suppressed with the reason);
+//! - template access ([`template`]), the `cfn-guard` CLI ([`guard`]) and checkov from the project venv ([`checkov`]).
 //!
 //! The tests in `tests/` also hold the templates to the route table (`services/functions/src/routes.rs`) and
 //! the local stack's security headers (`services/devstack/src/site.rs`).
 //!
-//! *Invariants:* no network and no AWS account; the only external program is the `cfn-guard` CLI (3.2.x), whose
-//! absence is an error, never a skip.
+//! *Invariants:* no network and no AWS account; the external programs are the `cfn-guard` CLI (3.2.x) and checkov
+//! (pinned in requirements-dev.txt, run with `--skip-download`), whose absence is an error, never a skip.
 
+pub mod checkov;
+pub mod controls;
 pub mod guard;
 pub mod inventory;
 pub mod mutation;
@@ -40,6 +44,12 @@ pub enum CheckError {
     Guard { command: String, detail: String },
     #[error("mutation `{mutation}` does not apply to the template any more: {reason}")]
     Mutation { mutation: &'static str, reason: String },
+    #[error("checkov was not found at {path}: it comes from requirements-dev.txt into .venv (`cargo xtask pyenv`)")]
+    CheckovMissing { path: PathBuf },
+    #[error("checkov {command} failed: {detail}")]
+    Checkov { command: String, detail: String },
+    #[error("{path}: {detail}")]
+    Catalog { path: PathBuf, detail: String },
 }
 
 /// The repository root (this crate lives in `infra/check`).

@@ -114,10 +114,50 @@ pub const MUTATIONS: &[Mutation] = &[
         edits: &[Set(dist!("Origins/Id=api/CustomOriginConfig/OriginSSLProtocols"), "[TLSv1, TLSv1.2]")],
     },
     Mutation {
-        name: "distribution without access logs",
+        name: "distribution back on legacy standard logging (ACL bucket, some regions only)",
         template: "edge.yaml",
         caught_by: "cloudfront_access_logging_enabled",
-        edits: &[Remove(dist!("Logging"))],
+        edits: &[Set(dist!("Logging"), "{Bucket: !GetAtt LogBucket.DomainName, Prefix: cloudfront/, IncludeCookies: false}")],
+    },
+    Mutation {
+        name: "API errors cached for 10 s again (403)",
+        template: "edge.yaml",
+        caught_by: "cloudfront_api_errors_not_cached",
+        edits: &[Set(dist!("CustomErrorResponses/1/ErrorCachingMinTTL"), "10")],
+    },
+    Mutation {
+        name: "API 400 answers cached by default (no custom error response)",
+        template: "edge.yaml",
+        caught_by: "cloudfront_api_errors_not_cached",
+        edits: &[Remove(dist!("CustomErrorResponses/0"))],
+    },
+    Mutation {
+        name: "API origin without the origin-verify header",
+        template: "edge.yaml",
+        caught_by: "cloudfront_api_origin_verify_header",
+        edits: &[Remove(dist!("Origins/Id=api/OriginCustomHeaders"))],
+    },
+    Mutation {
+        name: "origin-verify value written into the distribution",
+        template: "edge.yaml",
+        caught_by: "cloudfront_api_origin_verify_header",
+        edits: &[Set(dist!("Origins/Id=api/OriginCustomHeaders/0/HeaderValue"), "'5f3a9c0d2b7e41f8a6c3d9e0b1f2a4c7'")],
+    },
+    // ---- edge-logs: standard logging v2 ----
+    Mutation {
+        name: "access log source without a delivery",
+        template: "edge-logs.yaml",
+        caught_by: "cloudfront_access_logging_enabled",
+        edits: &[Remove("Resources/AccessLogDelivery")],
+    },
+    Mutation {
+        name: "access logs delivered to a CloudWatch log group instead of the bucket",
+        template: "edge-logs.yaml",
+        caught_by: "cloudfront_access_logging_enabled",
+        edits: &[Set(
+            "Resources/AccessLogBucketDestination/Properties/DestinationResourceArn",
+            "'arn:aws:logs:us-east-1:111122223333:log-group:cloudfront-access'",
+        )],
     },
     Mutation {
         name: "site bucket SSE-S3 (AES256) instead of aws:kms",
@@ -149,7 +189,7 @@ pub const MUTATIONS: &[Mutation] = &[
         edits: &[Set("Resources/SiteBucket/Properties/PublicAccessBlockConfiguration/BlockPublicPolicy", "false")],
     },
     Mutation {
-        name: "log bucket RestrictPublicBuckets false (its suppression covers ACL ownership only)",
+        name: "log bucket RestrictPublicBuckets false",
         template: "edge.yaml",
         caught_by: "s3_bucket_public_access_blocked",
         edits: &[Set("Resources/LogBucket/Properties/PublicAccessBlockConfiguration/RestrictPublicBuckets", "false")],
@@ -165,6 +205,12 @@ pub const MUTATIONS: &[Mutation] = &[
         template: "edge.yaml",
         caught_by: "s3_bucket_ssl_requests_only",
         edits: &[Remove("Resources/LogBucketPolicy")],
+    },
+    Mutation {
+        name: "log bucket accepts ACLs again (BucketOwnerPreferred, as legacy logging needed)",
+        template: "edge.yaml",
+        caught_by: "s3_bucket_owner_enforced",
+        edits: &[Set("Resources/LogBucket/Properties/OwnershipControls/Rules/0/ObjectOwnership", "BucketOwnerPreferred")],
     },
     Mutation {
         name: "site bucket accepts ACLs (BucketOwnerPreferred)",
@@ -219,6 +265,18 @@ pub const MUTATIONS: &[Mutation] = &[
         template: "edge-global.yaml",
         caught_by: "wafv2_web_acl_managed_rules",
         edits: &[Set("Resources/WebAcl/Properties/Rules/Name=rate-limit-per-ip/Action", "{Count: {}}")],
+    },
+    Mutation {
+        name: "Stripe's large webhook events blocked again (SizeRestrictions_BODY override removed)",
+        template: "edge-global.yaml",
+        caught_by: "wafv2_body_size_webhook_exception",
+        edits: &[Remove("Resources/WebAcl/Properties/Rules/Name=aws-common/Statement/ManagedRuleGroupStatement/RuleActionOverrides")],
+    },
+    Mutation {
+        name: "no 8 KB body limit left at the edge (label rule removed)",
+        template: "edge-global.yaml",
+        caught_by: "wafv2_body_size_webhook_exception",
+        edits: &[Remove("Resources/WebAcl/Properties/Rules/Name=body-over-8kb-except-stripe-webhook")],
     },
     Mutation {
         name: "WAF log group without retention",
@@ -280,6 +338,12 @@ pub const MUTATIONS: &[Mutation] = &[
         template: "data.yaml",
         caught_by: "sns_topic_kms_encrypted",
         edits: &[Set("Resources/NotificationsTopic/Properties/KmsMasterKeyId", "alias/aws/sns")],
+    },
+    Mutation {
+        name: "notifications topic (guests' subscriptions) deleted with the stack",
+        template: "data.yaml",
+        caught_by: "data_resources_retained",
+        edits: &[Remove("Resources/NotificationsTopic/DeletionPolicy")],
     },
     Mutation {
         name: "data key rotation off",
@@ -369,6 +433,63 @@ pub const MUTATIONS: &[Mutation] = &[
         template: "api.yaml",
         caught_by: "apigw_stage_logging_tracing",
         edits: &[Set("Resources/ApiStage/Properties/TracingEnabled", "false")],
+    },
+    Mutation {
+        name: "stage's web ACL admits direct execute-api calls (origin check removed)",
+        template: "api.yaml",
+        caught_by: "wafv2_api_acl_behind_cloudfront",
+        edits: &[Remove("Resources/ApiWebAcl/Properties/Rules/Name=require-origin-verify")],
+    },
+    Mutation {
+        name: "origin-verify value written into the web ACL",
+        template: "api.yaml",
+        caught_by: "wafv2_api_acl_behind_cloudfront",
+        edits: &[Set(
+            "Resources/ApiWebAcl/Properties/Rules/Name=require-origin-verify/Statement/NotStatement/Statement/OrStatement/Statements/0/ByteMatchStatement/SearchString",
+            "'5f3a9c0d2b7e41f8a6c3d9e0b1f2a4c7'",
+        )],
+    },
+    Mutation {
+        name: "API rate limit keyed on CloudFront's addresses",
+        template: "api.yaml",
+        caught_by: "wafv2_api_acl_behind_cloudfront",
+        edits: &[Set(
+            "Resources/ApiWebAcl/Properties/Rules/Name=rate-limit-per-ip/Statement/RateBasedStatement",
+            "{Limit: !Ref ApiRateLimitPerIp, EvaluationWindowSec: 300, AggregateKeyType: IP}",
+        )],
+    },
+    Mutation {
+        name: "origin-verify header in the web ACL's logs",
+        template: "api.yaml",
+        caught_by: "wafv2_api_acl_behind_cloudfront",
+        edits: &[Remove("Resources/ApiWebAclLogging/Properties/RedactedFields/3")],
+    },
+    Mutation {
+        name: "guests' forwarded addresses redacted from the stage web ACL's logs",
+        template: "api.yaml",
+        caught_by: "wafv2_api_acl_behind_cloudfront",
+        edits: &[Set(
+            "Resources/ApiWebAclLogging/Properties/RedactedFields",
+            "[{SingleHeader: {Name: authorization}}, {SingleHeader: {Name: x-origin-verify}}, {SingleHeader: {Name: x-forwarded-for}}]",
+        )],
+    },
+    Mutation {
+        name: "8 KB body limit lifted for every path ending in /api",
+        template: "api.yaml",
+        caught_by: "wafv2_body_size_webhook_exception",
+        edits: &[Set(
+            "Resources/ApiWebAcl/Properties/Rules/Name=body-over-8kb-except-stripe-webhook/Statement/AndStatement/Statements/1/NotStatement/Statement/AndStatement/Statements/0/ByteMatchStatement/SearchString",
+            "/api",
+        )],
+    },
+    Mutation {
+        name: "cross-site scripting body rule overridden to Count along with the size rule",
+        template: "api.yaml",
+        caught_by: "wafv2_body_size_webhook_exception",
+        edits: &[Set(
+            "Resources/ApiWebAcl/Properties/Rules/Name=aws-common/Statement/ManagedRuleGroupStatement/RuleActionOverrides",
+            "[{Name: SizeRestrictions_BODY, ActionToUse: {Count: {}}}, {Name: CrossSiteScripting_BODY, ActionToUse: {Count: {}}}]",
+        )],
     },
     Mutation {
         name: "payment role dynamodb:* on the table",
@@ -487,6 +608,24 @@ pub const MUTATIONS: &[Mutation] = &[
         template: "monitoring.yaml",
         caught_by: "cloudtrail_kms_encrypted",
         edits: &[Remove("Resources/Trail/Properties/KMSKeyId")],
+    },
+    Mutation {
+        name: "trail no longer records site and artifacts object writes",
+        template: "monitoring.yaml",
+        caught_by: "cloudtrail_data_events_selected",
+        edits: &[Remove("Resources/Trail/Properties/AdvancedEventSelectors/Name=Site and artifacts object writes")],
+    },
+    Mutation {
+        name: "trail no longer records who reads or deletes audit logs",
+        template: "monitoring.yaml",
+        caught_by: "cloudtrail_data_events_selected",
+        edits: &[Remove("Resources/Trail/Properties/AdvancedEventSelectors/Name=Audit bucket reads and deletes")],
+    },
+    Mutation {
+        name: "trail no longer records booking table data events",
+        template: "monitoring.yaml",
+        caught_by: "cloudtrail_data_events_selected",
+        edits: &[Remove("Resources/Trail/Properties/AdvancedEventSelectors/Name=Booking table data events")],
     },
     Mutation {
         name: "trail bucket IgnorePublicAcls false",

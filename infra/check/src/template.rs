@@ -34,6 +34,21 @@ pub fn policies_dir(root: &Path) -> PathBuf {
     root.join("policies")
 }
 
+/// The rule files of `policies/` (`*.guard`, one rule each, named like the file), sorted.
+pub fn rule_files(root: &Path) -> Result<Vec<PathBuf>, CheckError> {
+    let dir = policies_dir(root);
+    let entries = std::fs::read_dir(&dir).map_err(|source| CheckError::Read { path: dir.clone(), source })?;
+    let mut files: Vec<PathBuf> =
+        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "guard")).collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The rule names of `policies/`.
+pub fn rule_names(root: &Path) -> Result<std::collections::BTreeSet<String>, CheckError> {
+    Ok(rule_files(root)?.iter().filter_map(|p| Some(p.file_stem()?.to_string_lossy().into_owned())).collect())
+}
+
 /// Every `*.yaml` template, sorted by name.
 pub fn load_all(root: &Path) -> Result<Vec<Template>, CheckError> {
     let dir = templates_dir(root);
@@ -67,6 +82,38 @@ pub fn at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
         Value::Mapping(m) => m.get(segment),
         _ => None,
     })
+}
+
+/// The rules a resource's `Metadata.guard` suppresses, each with its reason (`Reasons.<rule>`, empty if missing).
+pub fn guard_suppressions(resource: &Value) -> Vec<(String, String)> {
+    at(resource, "Metadata/guard/SuppressedRules")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|rule| {
+            let reason = at(resource, &format!("Metadata/guard/Reasons/{rule}")).and_then(Value::as_str).unwrap_or_default();
+            (rule.to_owned(), one_line(reason))
+        })
+        .collect()
+}
+
+/// The checks a resource's `Metadata.checkov.skip` skips, each with its comment (empty if missing).
+pub fn checkov_skips(resource: &Value) -> Vec<(String, String)> {
+    at(resource, "Metadata/checkov/skip")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .map(|skip| {
+            let text = |key: &str| get(skip, key).and_then(Value::as_str).unwrap_or_default();
+            (text("id").to_owned(), one_line(text("comment")))
+        })
+        .collect()
+}
+
+/// Folded YAML text on one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Rewrites short-form intrinsics into the long form: `!Ref X` -> `{Ref: X}`, `!GetAtt A.B` ->

@@ -15,7 +15,7 @@ fn templates() -> Vec<Template> {
     load_all(&repo_root()).unwrap()
 }
 
-/// Types that take a `Tags` list (Cognito user pools take a `UserPoolTags` map).
+/// Types that take a `Tags` list (Cognito user pools take a `UserPoolTags` map, SSM parameters a `Tags` map).
 const TAGGABLE: &[&str] = &[
     "AWS::ApiGateway::RestApi",
     "AWS::ApiGateway::Stage",
@@ -28,10 +28,14 @@ const TAGGABLE: &[&str] = &[
     "AWS::KMS::Key",
     "AWS::Lambda::EventSourceMapping",
     "AWS::Lambda::Function",
+    "AWS::Logs::Delivery",
+    "AWS::Logs::DeliveryDestination",
+    "AWS::Logs::DeliverySource",
     "AWS::Logs::LogGroup",
     "AWS::S3::Bucket",
     "AWS::SNS::Topic",
     "AWS::SQS::Queue",
+    "AWS::SSM::Parameter",
     "AWS::Shield::Protection",
     "AWS::WAFv2::WebACL",
 ];
@@ -95,12 +99,14 @@ fn taggable_resources_carry_the_cost_allocation_tags() {
                 continue;
             }
             let keys: BTreeSet<String> = match ty {
-                "AWS::Cognito::UserPool" => at(resource, "Properties/UserPoolTags")
-                    .and_then(Value::as_mapping)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|(k, _)| k.as_str().map(str::to_owned))
-                    .collect(),
+                "AWS::Cognito::UserPool" | "AWS::SSM::Parameter" => {
+                    at(resource, if ty == "AWS::SSM::Parameter" { "Properties/Tags" } else { "Properties/UserPoolTags" })
+                        .and_then(Value::as_mapping)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|(k, _)| k.as_str().map(str::to_owned))
+                        .collect()
+                }
                 _ => at(resource, "Properties/Tags")
                     .and_then(Value::as_sequence)
                     .into_iter()
@@ -118,12 +124,45 @@ fn taggable_resources_carry_the_cost_allocation_tags() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
+/// Where a `{{resolve:secretsmanager:...}}` dynamic reference may stand: the two ends of the origin-verify
+/// check, which AWS can only configure with the value itself (a web ACL's byte match, a CloudFront origin
+/// header). Anywhere else (a Lambda environment, a tag, an output) the resolved secret would be readable by anyone
+/// who can describe the resource, so functions get the secret's ARN instead.
+const SECRET_REFERENCE_PLACES: &[(&str, &str)] =
+    &[("AWS::WAFv2::WebACL", "/ByteMatchStatement/SearchString/Fn::Sub"), ("AWS::CloudFront::Distribution", "/HeaderValue/Fn::Sub")];
+
+/// Every string under `value` with its `/`-separated path.
+fn strings_with_paths(value: &Value, path: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::String(s) => out.push((path.to_owned(), s.clone())),
+        Value::Sequence(items) => items.iter().enumerate().for_each(|(i, v)| strings_with_paths(v, &format!("{path}/{i}"), out)),
+        Value::Mapping(m) => m.iter().for_each(|(k, v)| strings_with_paths(v, &format!("{path}/{}", k.as_str().unwrap_or("?")), out)),
+        Value::Tagged(tagged) => strings_with_paths(&tagged.value, path, out),
+        _ => {}
+    }
+}
+
 #[test]
 fn no_secret_is_in_a_template() {
     for t in templates() {
         let text = std::fs::read_to_string(&t.path).unwrap();
-        for needle in ["sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_", "PRIVATE KEY", "AKIA", "{{resolve:secretsmanager"] {
+        for needle in ["sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_", "PRIVATE KEY", "AKIA", "{{resolve:ssm-secure"] {
             assert!(!text.contains(needle), "{} contains {needle:?}: secrets stay in Secrets Manager, passed by ARN", t.name);
+        }
+        let doc = infra_check::template::long_form(t.doc.clone());
+        for (id, resource) in mapping(&doc, "Resources").into_iter().flatten() {
+            let ty = get(resource, "Type").and_then(Value::as_str).unwrap_or_default();
+            let mut strings = Vec::new();
+            strings_with_paths(resource, "", &mut strings);
+            for (path, text) in strings.iter().filter(|(_, s)| s.contains("{{resolve:secretsmanager")) {
+                let allowed = SECRET_REFERENCE_PLACES.iter().any(|(place_ty, suffix)| *place_ty == ty && path.ends_with(suffix));
+                assert!(
+                    allowed,
+                    "{}: {}{path} resolves a secret ({text}) where it would be readable: pass the secret's ARN instead",
+                    t.name,
+                    id.as_str().unwrap_or("?")
+                );
+            }
         }
         for (name, parameter) in mapping(&t.doc, "Parameters").into_iter().flatten() {
             assert!(get(parameter, "NoEcho").is_none(), "{}: parameter {name:?} is NoEcho: pass a Secrets Manager ARN instead", t.name);
@@ -138,10 +177,23 @@ fn exceptions_live_in_resource_metadata_with_a_reason() {
     for key in ["ignore_checks", "ignore_templates", "mandatory_checks_off"] {
         assert!(get(&config, key).is_none(), ".cfnlintrc must not {key}: put the exception in the resource's Metadata");
     }
-    let rules = rule_names();
+    // This directory's rules, and the third-party ids policies/controls.yaml lists (AWS Guard Rules Registry rules
+    // are suppressed in the same Metadata.guard place, keyed by their identifier).
+    let mut rules = rule_names();
+    let catalog = infra_check::controls::load(&repo_root()).unwrap();
+    rules.extend(catalog.third_party.iter().filter(|c| c.tool != "checkov").map(|c| c.id.clone()));
+    let checkov_checks: BTreeSet<String> = catalog.third_party.iter().filter(|c| c.tool == "checkov").map(|c| c.id.clone()).collect();
     let mut problems = Vec::new();
     for t in templates() {
         for (id, resource) in t.resources() {
+            for (check, comment) in infra_check::template::checkov_skips(resource) {
+                if !checkov_checks.contains(&check) {
+                    problems.push(format!("{}: {id} skips checkov {check}, which policies/controls.yaml does not list", t.name));
+                }
+                if comment.len() < 20 {
+                    problems.push(format!("{}: {id} skips checkov {check} without a comment saying why", t.name));
+                }
+            }
             for rule in at(resource, "Metadata/guard/SuppressedRules").and_then(Value::as_sequence).into_iter().flatten() {
                 let rule = rule.as_str().unwrap_or_default();
                 if !rules.contains(rule) {
@@ -164,18 +216,43 @@ fn exceptions_live_in_resource_metadata_with_a_reason() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
-fn rule_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(policies_dir(&repo_root()))
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "guard"))
+/// The README's exceptions table lists every exception written on a resource (guard suppressions, registry rules,
+/// checkov skips): (template, resource, check). A row may name several resources and checks, comma-separated.
+#[test]
+fn readme_lists_every_exception() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let section = readme.split("\n### Exceptions on resources\n").nth(1).expect("README has an '### Exceptions on resources' section");
+    let listed: BTreeSet<(String, String, String)> = section
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|row| {
+            let cells: Vec<String> = row.split('|').map(|c| c.trim().trim_matches('`').to_owned()).collect();
+            (cells.len() > 4 && cells[1].ends_with(".yaml")).then(|| (cells[1].clone(), cells[2].clone(), cells[3].clone()))
+        })
+        .flat_map(|(template, resources, checks)| {
+            let split = |cell: &str| cell.split(',').map(|c| c.trim().trim_matches('`').to_owned()).collect::<Vec<_>>();
+            let checks = split(&checks);
+            let mut rows = Vec::new();
+            for resource in split(&resources) {
+                rows.extend(checks.iter().map(|c| (template.clone(), resource.clone(), c.clone())));
+            }
+            rows
+        })
         .collect();
-    files.sort();
-    files
+    let written: BTreeSet<(String, String, String)> = infra_check::controls::exceptions(&templates())
+        .into_iter()
+        .map(|(template, resource, check, _)| (template, resource, check))
+        .collect();
+    assert_eq!(listed, written, "README (Infrastructure, Exceptions) and the resources' Metadata disagree");
+}
+
+fn rule_files() -> Vec<PathBuf> {
+    infra_check::template::rule_files(&repo_root()).unwrap()
 }
 
 fn rule_names() -> BTreeSet<String> {
-    rule_files().iter().map(|p| p.file_stem().unwrap().to_string_lossy().into_owned()).collect()
+    infra_check::template::rule_names(&repo_root()).unwrap()
 }
 
 #[test]

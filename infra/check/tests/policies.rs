@@ -19,14 +19,8 @@ fn templates() -> Vec<Template> {
     load_all(&repo_root()).unwrap()
 }
 
-/// Every rule name in policies/ (one rule per file, named like the file).
 fn rules() -> BTreeSet<String> {
-    std::fs::read_dir(policies_dir(&repo_root()))
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "guard"))
-        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-        .collect()
+    infra_check::template::rule_names(&repo_root()).unwrap()
 }
 
 fn write_all(dir: &std::path::Path, docs: &[(String, serde_yaml_ng::Value)]) -> Vec<PathBuf> {
