@@ -253,16 +253,24 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().put(build(put.build())?).build())
     }
 
-    /// Runs one transaction; `explain(index, code)` turns the first failed condition into a domain error.
-    async fn transact(&self, items: Vec<TransactWriteItem>, token: &str, explain: impl Fn(usize) -> StoreError) -> Result<(), StoreError> {
+    /// Runs one transaction; `explain(failed)` turns the indexes of the items whose condition failed into a domain
+    /// error.
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+        token: &str,
+        explain: impl Fn(&[usize]) -> StoreError,
+    ) -> Result<(), StoreError> {
         let result = self.client.transact_write_items().set_transact_items(Some(items)).client_request_token(token).send().await;
         match result {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e)) => match e.err() {
                 TransactWriteItemsError::TransactionCanceledException(cancelled) => {
                     let reasons = cancelled.cancellation_reasons();
-                    if let Some(i) = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
-                        return Err(explain(i));
+                    let failed: Vec<usize> =
+                        reasons.iter().enumerate().filter(|(_, r)| r.code() == Some("ConditionalCheckFailed")).map(|(i, _)| i).collect();
+                    if !failed.is_empty() {
+                        return Err(explain(&failed));
                     }
                     if reasons.iter().any(|r| matches!(r.code(), Some("TransactionConflict"))) {
                         return Err(StoreError::Conflict);
@@ -335,11 +343,12 @@ impl BookingStore for DynamoStore {
         let mut items = self.counter_updates(booking, InventoryEffect::Take, capacity)?;
         items.push(self.booking_put(booking)?);
         let last = items.len() - 1;
-        self.transact(items, &request_token(booking.reference(), booking.version()), |i| {
-            if i == last {
+        // A reference that exists already is a conflict whatever the nights say (as the embedded store decides).
+        self.transact(items, &request_token(booking.reference(), booking.version()), |failed| {
+            if failed.contains(&last) {
                 StoreError::Conflict
             } else {
-                nights.get(i).map_or(StoreError::Conflict, |night| StoreError::SoldOut { night: *night })
+                failed.first().and_then(|i| nights.get(*i)).map_or(StoreError::Conflict, |night| StoreError::SoldOut { night: *night })
             }
         })
         .await
@@ -356,11 +365,14 @@ impl BookingStore for DynamoStore {
             items.push(self.event_put(event, self.poll_outbox())?);
         }
         // Item 0 is the booking, 1..=counter_count the nights, then the event.
-        self.transact(items, &request_token(next.reference(), next.version()), |i| match (i, nights.get(i.wrapping_sub(1))) {
-            (0, _) => StoreError::Conflict,
-            (i, Some(night)) if i <= counter_count && effect == InventoryEffect::Take => StoreError::SoldOut { night: *night },
-            (i, Some(night)) if i <= counter_count => StoreError::Corrupt(format!("release below zero on {night}")),
-            _ => StoreError::Conflict,
+        self.transact(items, &request_token(next.reference(), next.version()), |failed| {
+            let first = failed.first().copied().unwrap_or(0);
+            match (first, nights.get(first.wrapping_sub(1))) {
+                (0, _) => StoreError::Conflict,
+                (i, Some(night)) if i <= counter_count && effect == InventoryEffect::Take => StoreError::SoldOut { night: *night },
+                (i, Some(night)) if i <= counter_count => StoreError::Corrupt(format!("release below zero on {night}")),
+                _ => StoreError::Conflict,
+            }
         })
         .await
     }

@@ -51,3 +51,24 @@ async fn fifty_concurrent_holds_for_the_last_room_admit_one() {
     let counts = store.night_counts(&booking_domain::RoomTypeId::parse("garden-single").unwrap(), &nights, 1).await.unwrap();
     assert!(counts.iter().all(|c| c.taken == 1), "{counts:?}");
 }
+
+/// The contract as a model-based property test (see `booking_store_contract::model`), over moto's DynamoDB.
+#[test]
+fn dynamodb_store_agrees_with_the_model() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let moto = Arc::new(runtime.block_on(MotoServer::start()).unwrap());
+    let config = moto.sdk_config();
+    let counter = Arc::new(AtomicUsize::new(0));
+    let (sequences, steps) = booking_store_contract::model::run(
+        move || {
+            let store = DynamoStore::new(&config, format!("model-{}", counter.fetch_add(1, Ordering::SeqCst)));
+            Box::pin(async move {
+                store.create_table().await.unwrap();
+                Arc::new(store) as StoreRef
+            })
+        },
+        16,
+    );
+    drop(moto);
+    eprintln!("store model (DynamoDB on moto): {sequences} sequences, {steps} steps");
+}

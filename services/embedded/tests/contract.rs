@@ -19,3 +19,20 @@ async fn embedded_store_honours_the_contract() {
     })
     .await;
 }
+
+/// The contract as a model-based property test (see `booking_store_contract::model`).
+#[test]
+fn embedded_store_agrees_with_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_owned();
+    let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (sequences, steps) = booking_store_contract::model::run(
+        move || {
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let path = root.join(format!("model-{n}.redb"));
+            Box::pin(async move { Arc::new(EmbeddedStore::open(&path).unwrap()) as StoreRef })
+        },
+        48,
+    );
+    eprintln!("store model (embedded): {sequences} sequences, {steps} steps");
+}

@@ -16,6 +16,8 @@ use booking_domain::{
     PaymentRef, RoomTypeId, SETTLEMENT_GRACE, StayDates, StayRequest, quote,
 };
 use booking_ports::{BookingEvent, BookingStore, EventKind, IdempotencyBegin, StoreError, Transition};
+
+pub mod model;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 pub type StoreRef = Arc<dyn BookingStore>;
