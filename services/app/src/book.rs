@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::changes::{save, transition};
-use crate::idempotency::{hash_of, once};
+use crate::idempotency::{Retention, hash_of, once};
 use crate::{AppError, BookingView, Services};
 
 /// The body of `POST /api/bookings`. Unknown fields are refused so a typo never silently books the wrong thing.
@@ -89,7 +89,7 @@ pub async fn place_booking(
     let reference = derived_reference(guest, idempotency_key);
     let new = NewBooking { reference, guest: guest.clone(), contact, quote: priced, now, hold_minutes: svc.hotel.hold_minutes() };
     let key = format!("booking:{}:{idempotency_key}", guest.as_str());
-    let result = once(svc, &key, &hash_of(&request), || hold_and_open_payment(svc, new)).await?;
+    let result = once(svc, &key, &hash_of(&request), Retention::Request, || hold_and_open_payment(svc, new)).await?;
     Ok(result.into_inner())
 }
 

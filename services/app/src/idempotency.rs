@@ -7,8 +7,25 @@ use crate::{AppError, Services};
 
 /// How long a claim may stay "in progress" before a retry may take it over (a crashed Lambda).
 pub(crate) const LEASE: Duration = Duration::seconds(60);
-/// How long a completed result is replayed.
-pub(crate) const RETENTION: Duration = Duration::hours(24);
+/// How long a completed result is replayed, per kind of work. Each outlives every redelivery its source makes:
+/// a guest's `Idempotency-Key` is a day (as Stripe keeps its own); Stripe retries a webhook for up to three
+/// days; a DynamoDB stream keeps a record for a day, and the outbox item it came from lives seven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retention {
+    Request,
+    Webhook,
+    Notification,
+}
+
+impl Retention {
+    fn duration(self) -> Duration {
+        match self {
+            Retention::Request => Duration::hours(24),
+            Retention::Webhook => Duration::days(4),
+            Retention::Notification => Duration::days(7),
+        }
+    }
+}
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(digest::digest(&digest::SHA256, bytes))
@@ -25,7 +42,13 @@ pub(crate) fn hash_of<T: Serialize>(value: &T) -> String {
 /// Each attempt claims the key under a fresh owner token, and completing or releasing is conditional on still
 /// owning it: an attempt that stalled past its lease and was taken over can neither overwrite the new owner's
 /// result nor delete its claim (which would let a third attempt repeat the work).
-pub(crate) async fn once<T, F, Fut>(svc: &Services, key: &str, payload_hash: &str, work: F) -> Result<Replayed<T>, AppError>
+pub(crate) async fn once<T, F, Fut>(
+    svc: &Services,
+    key: &str,
+    payload_hash: &str,
+    retention: Retention,
+    work: F,
+) -> Result<Replayed<T>, AppError>
 where
     T: Serialize + DeserializeOwned,
     F: FnOnce() -> Fut,
@@ -45,7 +68,7 @@ where
     match work().await {
         Ok(result) => {
             let value = serde_json::to_value(&result).map_err(|e| AppError::Store(booking_ports::StoreError::Corrupt(e.to_string())))?;
-            if let Err(e) = svc.store.complete_idempotent(key, &owner, &value, svc.clock.now(), RETENTION).await {
+            if let Err(e) = svc.store.complete_idempotent(key, &owner, &value, svc.clock.now(), retention.duration()).await {
                 // The work is done and itself idempotent; a retry after the lease resumes it safely.
                 tracing::warn!(error = %e, "could not record idempotent result");
             }

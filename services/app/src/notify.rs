@@ -1,7 +1,7 @@
 use booking_domain::{Booking, CancellationReason, Hotel};
 use booking_ports::{BookingEvent, Channel, EventKind, OutboundMessage};
 
-use crate::idempotency::once;
+use crate::idempotency::{Retention, once};
 use crate::{AppError, Services};
 
 /// Sends what `event` means to the guest, by the channels they chose, each message at most once (keyed by event id
@@ -14,7 +14,7 @@ pub async fn deliver_event(svc: &Services, event: &BookingEvent) -> Result<usize
     let mut sent = 0;
     for message in compose_messages(&svc.hotel, &booking, event) {
         let key = format!("notify:{}", message.dedup_key);
-        let result = once(svc, &key, &message.dedup_key, || async {
+        let result = once(svc, &key, &message.dedup_key, Retention::Notification, || async {
             svc.notifier.send(&message).await?;
             Ok(true)
         })

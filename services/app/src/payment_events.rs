@@ -2,7 +2,7 @@ use booking_domain::{BookingRef, Trigger};
 use booking_ports::{PaymentEvent, PaymentEventKind};
 use serde::{Deserialize, Serialize};
 
-use crate::idempotency::{Replayed, hash_of, once};
+use crate::idempotency::{Replayed, Retention, hash_of, once};
 use crate::settle::{Reconciliation, reconcile};
 use crate::{AppError, Services};
 
@@ -29,7 +29,7 @@ pub enum RecordOutcome {
 /// Applies a payment event once per event id by reconciling its booking against the provider's current view.
 pub async fn record_payment_event(svc: &Services, event: PaymentEvent) -> Result<RecordOutcome, AppError> {
     let key = format!("payment-event:{}", event.event_id);
-    match once(svc, &key, &hash_of(&event), || apply(svc, &event)).await? {
+    match once(svc, &key, &hash_of(&event), Retention::Webhook, || apply(svc, &event)).await? {
         Replayed::First(outcome) => Ok(outcome),
         Replayed::Again(_) => Ok(RecordOutcome::Duplicate),
     }

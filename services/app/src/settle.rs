@@ -214,7 +214,12 @@ async fn round(svc: &Services, booking: &Booking, known: Option<PaymentIntent>, 
         }
         Step::Settle { charged, refunded } => {
             let settled = booking.settled(charged, refunded, now);
-            save(svc, booking, &settled, InventoryEffect::None, settled_event(&settled, charged, refunded)).await?;
+            // The guest hears once per change of state, when its money first settles.
+            let event = match booking.settlement() {
+                Settlement::Settled { .. } => None,
+                _ => settled_event(&settled, charged, refunded),
+            };
+            save(svc, booking, &settled, InventoryEffect::None, event).await?;
             Ok(Round::Settled(settled))
         }
     }
@@ -253,7 +258,11 @@ fn provider_trouble(booking: &Booking, error: PaymentError, call: &str) -> Round
 /// needs nothing: its own expiry brings it back.
 async fn schedule_retry(svc: &Services, booking: &Booking, delay: Option<Duration>) -> Result<Option<Booking>, AppError> {
     let now = svc.clock.now();
-    if booking.state() == BookingState::Held && !booking.is_hold_expired(now) {
+    // A hold that has not run out comes back at its expiry; a settled booking owes nothing (a read that failed
+    // for it, say for a late webhook, must not make it due again).
+    if (booking.state() == BookingState::Held && !booking.is_hold_expired(now))
+        || matches!(booking.settlement(), Settlement::Settled { .. })
+    {
         return Ok(None);
     }
     let attempts = match booking.settlement() {

@@ -306,8 +306,8 @@ async fn a_declined_card_releases_the_hold_and_closes_the_payment() {
     assert!(events(&w).await.is_empty());
 }
 
-/// Defect 8: our capture's reply was lost (it did capture); the retry meets `InvalidState` and must read the
-/// intent, not cancel the booking.
+/// Defect 8: our capture's reply was lost (it did capture). The next attempt reads the intent and settles; it
+/// never cancels the booking.
 #[tokio::test]
 async fn a_lost_capture_reply_never_cancels_a_paid_booking() {
     let w = world().await;
@@ -317,13 +317,31 @@ async fn a_lost_capture_reply_never_cancels_a_paid_booking() {
     deliver_webhooks(&w).await;
     assert_eq!(intent(&w, &created).await.status, PaymentStatus::Succeeded, "the capture happened");
     assert_eq!(state(&w, &created).await, BookingState::Confirmed);
-    // Someone captures again with another key (a retry after the key expired): Stripe answers InvalidState.
-    w.stripe.interleave(TestStripe::capture_first(StripeOp::Retrieve, &created.payment.intent_id));
     w.clock.advance(Duration::minutes(2));
     let report = sweep(&w).await;
-    assert_eq!(report.count(Effect::CancelledUnpaid), 0, "{report:?}");
-    assert_eq!(report.count(Effect::Settled), 1, "{report:?}");
+    assert_eq!(
+        (report.count(Effect::CancelledUnpaid), report.count(Effect::Captured), report.count(Effect::Settled)),
+        (0, 0, 1),
+        "{report:?}"
+    );
+    assert_eq!(events(&w).await, [EventKind::BookingConfirmed { charged: created.booking.total }]);
+}
+
+/// Defect 8: our capture meets `InvalidState` because the money was taken meanwhile (a retry of a capture
+/// whose key Stripe had forgotten, or another worker): read the intent before deciding, never cancel.
+#[tokio::test]
+async fn a_capture_refused_as_already_captured_reads_the_intent_instead_of_cancelling() {
+    let w = world().await;
+    let created = book(&w, 1, "key-invalid-capture", "deluxe-king", "2030-07-05", "2030-07-06").await;
+    pay(&w, &created, CARD_OK).await;
+    w.stripe.interleave(TestStripe::capture_first(StripeOp::Capture, &created.payment.intent_id));
+    let outcomes = deliver_webhooks(&w).await;
+    assert!(
+        matches!(&outcomes[..], [Ok(RecordOutcome::Reconciled(r))] if r.effects == [Effect::Confirmed, Effect::Settled]),
+        "{outcomes:?}"
+    );
     assert_eq!(state(&w, &created).await, BookingState::Confirmed);
+    assert!(settled(&w, &created).await);
     assert_eq!(events(&w).await, [EventKind::BookingConfirmed { charged: created.booking.total }]);
 }
 

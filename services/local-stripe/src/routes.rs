@@ -162,8 +162,9 @@ where
 
     let mut data = app.inner.state.lock().await;
     expire_authorizations(app, &mut data, ctx.now, &request_id).await;
+    // Stripe forgets a key after 24 hours: a retry after that runs again (and meets the status machine).
     if let Some(key) = &idempotency_key
-        && let Some(record) = data.idempotency.get(key)
+        && let Some(record) = data.idempotency.get(key).filter(|r| ctx.now - r.created < IDEMPOTENCY_TTL_SECS)
     {
         return match replay(record, key, &endpoint, &fingerprint) {
             Ok(()) => json_response(StatusCode::from_u16(record.status).unwrap_or(StatusCode::OK), record.body.clone(), &request_id, true),

@@ -155,6 +155,13 @@ impl TestStripe {
         *self.shared.faults.always.lock().unwrap() = fault;
     }
 
+    /// No more faults or interleavings.
+    pub fn clear_faults(&self) {
+        self.shared.faults.queue.lock().unwrap().clear();
+        *self.shared.faults.always.lock().unwrap() = None;
+        self.shared.faults.interleave.lock().unwrap().clear();
+    }
+
     /// Runs `interleave` at the provider just before the next matching call.
     pub fn interleave(&self, interleave: Interleave) {
         self.shared.faults.interleave.lock().unwrap().push(interleave);
