@@ -107,6 +107,13 @@ pub async fn run(
             }
         }
         Source::Logs(store) => {
+            if options.parts.integrity && keys.is_none() {
+                return Err(AuditError::Usage(
+                    "log integrity needs CloudTrail's public keys: give --public-keys FILE (the output of `aws \
+                     cloudtrail list-public-keys`) or AWS credentials"
+                        .into(),
+                ));
+            }
             let listing = store.list().await?;
             progress(Progress::Listed { objects: listing.len() as u64 });
             let mut expectations: Option<Expectations> = None;
@@ -114,26 +121,21 @@ pub async fn run(
                 let public_keys = match keys {
                     Some(KeySource::Loaded(keys)) => keys,
                     Some(KeySource::Api(client_for)) => keys_from_api(client_for, &listing, options).await?,
-                    None => {
-                        return Err(AuditError::Usage(
-                            "log integrity needs CloudTrail's public keys: give --public-keys FILE (the output of \
-                             `aws cloudtrail list-public-keys`) or AWS credentials"
-                                .into(),
-                        ));
-                    }
+                    None => PublicKeys::default(),
                 };
                 let mut tick = |done, total| progress(Progress::Digests { done, total });
                 expectations = Some(verify_digests(&store, &listing, &public_keys, options.window, &mut tick).await?);
             }
             let margin = TimeDelta::hours(1);
             let listed: BTreeSet<&str> = expectations.iter().flat_map(|e| e.listed_log_files()).collect();
+            // The listing is moved into the scan list: a year of keys is held once.
             let files: Vec<_> = listing
-                .iter()
-                .filter_map(|key| match classify(key) {
+                .into_iter()
+                .filter_map(|key| match classify(&key) {
                     ObjectKind::LogFile(log) => {
                         let near = options.window.since.is_none_or(|s| log.time >= s - margin)
                             && options.window.until.is_none_or(|u| log.time < u + margin);
-                        (near || listed.contains(key.as_str())).then(|| (key.clone(), log))
+                        (near || listed.contains(key.as_str())).then_some((key, log))
                     }
                     _ => None,
                 })

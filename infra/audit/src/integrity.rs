@@ -242,15 +242,25 @@ struct Loaded {
 #[derive(Debug, Default)]
 pub struct Expectations {
     digests: Vec<String>,
-    /// Log file key → (SHA-256 hex, index of the listing digest).
-    listed: HashMap<String, (String, usize)>,
+    /// Log file key → what the verified digest listing it says.
+    listed: HashMap<String, Listed>,
     /// Per (account, region): the delivery period the verified digests cover.
     coverage: HashMap<(String, String), (DateTime<Utc>, DateTime<Utc>)>,
     /// Per (account, region): the end of the newest digest delivered, verified or not. A log file delivered
     /// before it should be listed; one delivered after it waits for the next digest.
     newest: HashMap<(String, String), DateTime<Utc>>,
-    checked: HashSet<String>,
     report: IntegrityReport,
+}
+
+/// A log file as a verified digest lists it.
+#[derive(Debug)]
+struct Listed {
+    /// Hex SHA-256 of the uncompressed content, lowercase.
+    sha256: String,
+    /// Index into `Expectations::digests`.
+    digest: u32,
+    /// Seen by the log scan (a listed file never seen is missing).
+    seen: bool,
 }
 
 impl Expectations {
@@ -262,15 +272,15 @@ impl Expectations {
     /// Checks one log file's SHA-256 (of its uncompressed content) against the digests.
     pub fn check_log_file(&mut self, key: &str, log: &LogKey, sha256: &str) {
         self.report.log_files_checked += 1;
-        self.checked.insert(key.to_owned());
-        if let Some((expected, digest)) = self.listed.get(key) {
-            if expected.eq_ignore_ascii_case(sha256) {
+        if let Some(listed) = self.listed.get_mut(key) {
+            listed.seen = true;
+            if listed.sha256.eq_ignore_ascii_case(sha256) {
                 self.report.log_files_verified += 1;
             } else {
                 self.report.problems.push(Problem::LogFileAltered {
                     log_file: key.to_owned(),
-                    digest: self.digests[*digest].clone(),
-                    expected: expected.clone(),
+                    digest: self.digests[listed.digest as usize].clone(),
+                    expected: listed.sha256.clone(),
                     actual: sha256.to_owned(),
                 });
             }
@@ -291,7 +301,9 @@ impl Expectations {
     /// A log file that could not be read counts as checked and failed.
     pub fn unreadable_log_file(&mut self, key: &str, reason: String) {
         self.report.log_files_checked += 1;
-        self.checked.insert(key.to_owned());
+        if let Some(listed) = self.listed.get_mut(key) {
+            listed.seen = true;
+        }
         self.report.problems.push(Problem::LogFileUnreadable { log_file: key.to_owned(), reason });
     }
 
@@ -300,8 +312,8 @@ impl Expectations {
         let mut missing: Vec<Problem> = self
             .listed
             .iter()
-            .filter(|(key, _)| !self.checked.contains(*key))
-            .map(|(key, (_, digest))| Problem::LogFileMissing { log_file: key.clone(), digest: self.digests[*digest].clone() })
+            .filter(|(_, listed)| !listed.seen)
+            .map(|(key, listed)| Problem::LogFileMissing { log_file: key.clone(), digest: self.digests[listed.digest as usize].clone() })
             .collect();
         self.report.problems.append(&mut missing);
         self.report.problems.sort();
@@ -496,10 +508,14 @@ impl Walker<'_> {
 
     /// Records what a verified digest vouches for.
     fn cover(&mut self, key: &str, loaded: &Loaded) {
-        let index = self.expectations.digests.len();
+        let index = u32::try_from(self.expectations.digests.len()).unwrap_or(u32::MAX);
         self.expectations.digests.push(key.to_owned());
         for log in &loaded.file.log_files {
-            self.expectations.listed.entry(log.s3_object.clone()).or_insert_with(|| (log.hash_value.to_ascii_lowercase(), index));
+            self.expectations.listed.entry(log.s3_object.clone()).or_insert_with(|| Listed {
+                sha256: log.hash_value.to_ascii_lowercase(),
+                digest: index,
+                seen: false,
+            });
             if let (ObjectKind::LogFile(l), Some(start), Some(end)) = (classify(&log.s3_object), loaded.start, loaded.end) {
                 let span = self.expectations.coverage.entry((l.account, l.region)).or_insert((start, end));
                 span.0 = span.0.min(start);

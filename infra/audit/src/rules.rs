@@ -209,7 +209,8 @@ pub struct Rule {
 pub struct RuleSet {
     version: u32,
     rules: Vec<Rule>,
-    exact: HashMap<(String, String), Vec<usize>>,
+    /// Event source → event name → rule indexes (looked up with the record's borrowed strings, no allocation).
+    exact: HashMap<String, HashMap<String, Vec<usize>>>,
     /// Rules with a name prefix or any name, with their source (`None`: any source).
     open: Vec<usize>,
 }
@@ -236,13 +237,15 @@ impl RuleSet {
             }
             rules.push(rule);
         }
-        let mut exact: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        let mut exact: HashMap<String, HashMap<String, Vec<usize>>> = HashMap::new();
         let mut open = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
             let mut is_open = false;
             for event in &rule.events {
                 match (event, &rule.source) {
-                    (EventPattern::Exact(name), Some(source)) => exact.entry((source.clone(), name.clone())).or_default().push(index),
+                    (EventPattern::Exact(name), Some(source)) => {
+                        exact.entry(source.clone()).or_default().entry(name.clone()).or_default().push(index)
+                    }
                     _ => is_open = true,
                 }
             }
@@ -268,7 +271,7 @@ impl RuleSet {
     /// The indexes of the rules whose source and event names match, in file order.
     pub fn candidates(&self, source: &str, name: &str, out: &mut Vec<usize>) {
         out.clear();
-        if let Some(found) = self.exact.get(&(source.to_owned(), name.to_owned())) {
+        if let Some(found) = self.exact.get(source).and_then(|names| names.get(name)) {
             out.extend_from_slice(found);
         }
         for &index in &self.open {

@@ -12,6 +12,7 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use serde::Deserialize;
 
 use crate::AuditError;
+use crate::layout::{ObjectKind, classify};
 
 /// The S3 object metadata CloudTrail writes on a digest (`x-amz-meta-signature`, `x-amz-meta-signature-algorithm`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -111,10 +112,15 @@ impl Store {
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
                     Err(source) => return Err(AuditError::Io { path, source }),
                 };
-                let sidecar = PathBuf::from(format!("{}{SIDECAR_SUFFIX}", path.display()));
-                let metadata = match std::fs::read(&sidecar) {
-                    Ok(text) => serde_json::from_slice(&text).unwrap_or_default(),
-                    Err(_) => DigestMetadata::default(),
+                // Only digests carry metadata; not looking for the others' sidecars saves a failed open per log file.
+                let metadata = if matches!(classify(key), ObjectKind::Digest(_)) {
+                    let sidecar = PathBuf::from(format!("{}{SIDECAR_SUFFIX}", path.display()));
+                    match std::fs::read(&sidecar) {
+                        Ok(text) => serde_json::from_slice(&text).unwrap_or_default(),
+                        Err(_) => DigestMetadata::default(),
+                    }
+                } else {
+                    DigestMetadata::default()
                 };
                 Ok(Some(Object { key: key.to_owned(), body, metadata }))
             }

@@ -151,7 +151,8 @@ async fn digest_delivery_and_delivery_errors_from_a_real_trail_status() {
             "TimeLoggingStarted": "2025-10-09T09:33:20Z", "TimeLoggingStopped": ""}),
         ),
         (200, json!({"TrailARN": arn, "AdvancedEventSelectors": selectors})),
-    ]);
+    ])
+    .await;
     let health = trail_health(&client, "eu-west-1", spec, now).await.unwrap();
     let digest = health.checks.iter().find(|c| c.check == Check::DigestDelivery).unwrap();
     assert!(digest.passed, "a digest 1h ago (14:01:31) is recent: {digest:?}");
@@ -159,7 +160,7 @@ async fn digest_delivery_and_delivery_errors_from_a_real_trail_status() {
         health.failures().map(|c| (c.check, c.detail.as_str())).collect::<Vec<_>>(),
         [(Check::DeliveryErrors, "delivery: AccessDenied")]
     );
-    let requests = common::request_bodies(&replay);
+    let requests = replay.bodies();
     assert_eq!(requests[0], json!({"trailNameList": ["harbour-prod-audit"], "includeShadowTrails": true}));
     assert_eq!(requests[1], json!({"Name": arn}));
 
@@ -172,7 +173,8 @@ async fn digest_delivery_and_delivery_errors_from_a_real_trail_status() {
         ),
         (200, json!({"IsLogging": true, "LatestDeliveryTime": 1_795_182_900.0, "LatestDigestDeliveryTime": 1_795_183_291.0})),
         (200, json!({"TrailARN": arn, "AdvancedEventSelectors": []})),
-    ]);
+    ])
+    .await;
     let later = now + chrono::TimeDelta::days(1);
     let health = trail_health(&client, "eu-west-1", spec, later).await.unwrap();
     let digest = health.checks.iter().find(|c| c.check == Check::DigestDelivery).unwrap();
@@ -186,7 +188,7 @@ async fn access_denied_names_the_permission() {
     let (client, _) = common::replaying_cloudtrail(&[(
         400,
         json!({"__type": "AccessDeniedException", "message": "User: arn:aws:iam::111122223333:user/auditor is not authorized to perform: cloudtrail:DescribeTrails"}),
-    )]);
+    )]).await;
     let error = trail_health(&client, "eu-west-1", catalogue.trail().unwrap(), common::now()).await.unwrap_err().to_string();
     assert!(error.contains("`cloudtrail:DescribeTrails`") && error.contains("eu-west-1"), "{error}");
 }

@@ -42,7 +42,7 @@ async fn report(case: Case) -> (Report, String) {
             })).collect::<Vec<_>>()})
         })
         .collect();
-    let (client, _) = common::replaying_cloudtrail(&trail_answers(json!(selectors)));
+    let (client, _) = common::replaying_cloudtrail(&trail_answers(json!(selectors))).await;
     let scenario = build(common::keys(), case, "us-east-1");
     let dir = tempfile::tempdir().unwrap();
     scenario.write_dir(dir.path(), common::keys()).unwrap();

@@ -2,7 +2,12 @@
 //! per test binary) and an audit over a directory or a store.
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
-use std::sync::OnceLock;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 
 use chrono::{DateTime, Utc};
 use infra_audit::audit::{KeySource, Options, Parts, Source, run};
@@ -51,40 +56,53 @@ pub async fn audit_store(store: Store, parts: Parts, window: Window) -> Report {
     run(&catalogue, &rules, Source::Logs(store), Some(KeySource::Loaded(published(keys()))), None, &options, &mut |_| {}).await.unwrap()
 }
 
-/// A CloudTrail client whose HTTP responses are replayed, in order, from `(status, JSON body)` pairs shaped as
-/// CloudTrail's awsJson1.1 protocol answers (errors carry `__type`).
-pub fn replaying_cloudtrail(
-    responses: &[(u16, serde_json::Value)],
-) -> (aws_sdk_cloudtrail::Client, aws_smithy_http_client::test_util::StaticReplayClient) {
-    use aws_sdk_s3::primitives::SdkBody;
-    use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
-    let events = responses
-        .iter()
-        .map(|(status, body)| {
-            ReplayEvent::new(
-                http::Request::builder().uri("https://cloudtrail.eu-west-1.amazonaws.com/").body(SdkBody::empty()).unwrap(),
-                http::Response::builder()
-                    .status(*status)
-                    .header("content-type", "application/x-amz-json-1.1")
-                    .body(SdkBody::from(body.to_string()))
-                    .unwrap(),
-            )
-        })
-        .collect();
-    let replay = StaticReplayClient::new(events);
+/// A local HTTP server answering CloudTrail's awsJson1.1 protocol from a script: each request gets the next
+/// `(status, JSON body)` (errors carry `__type`, as CloudTrail's do), and every request is recorded. The SDK talks
+/// to it over its real HTTP stack through `endpoint_url`.
+///
+/// Not the SDK's `StaticReplayClient`: its `test-util` feature switches on serde_json's `preserve_order` for every
+/// crate of the workspace's test build, which would change the key order of JSON everywhere else.
+#[derive(Clone)]
+pub struct Replay {
+    pub endpoint: String,
+    requests: Arc<Mutex<Vec<(String, serde_json::Value)>>>,
+}
+
+impl Replay {
+    /// `(X-Amz-Target, JSON body)` of every request received, in order.
+    pub fn requests(&self) -> Vec<(String, serde_json::Value)> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    pub fn bodies(&self) -> Vec<serde_json::Value> {
+        self.requests().into_iter().map(|(_, body)| body).collect()
+    }
+}
+
+type Script = (Arc<Mutex<VecDeque<(u16, serde_json::Value)>>>, Arc<Mutex<Vec<(String, serde_json::Value)>>>);
+
+async fn answer(State((script, requests)): State<Script>, headers: HeaderMap, body: Bytes) -> (StatusCode, HeaderMap, String) {
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    requests.lock().unwrap().push((target, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null)));
+    let (status, body) = script.lock().unwrap().pop_front().unwrap_or((500, serde_json::json!({"__type": "ScriptExhausted"})));
+    let mut headers = HeaderMap::new();
+    headers.insert("content-type", "application/x-amz-json-1.1".parse().unwrap());
+    (StatusCode::from_u16(status).unwrap(), headers, body.to_string())
+}
+
+/// Starts a replay server and a CloudTrail client (eu-west-1, dummy credentials) pointed at it.
+pub async fn replaying_cloudtrail(responses: &[(u16, serde_json::Value)]) -> (aws_sdk_cloudtrail::Client, Replay) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let script = Arc::new(Mutex::new(responses.iter().cloned().collect::<VecDeque<_>>()));
+    let app = axum::Router::new().fallback(answer).with_state((script, requests.clone()));
+    tokio::spawn(async move { axum::serve(listener, app).await });
     let config = aws_sdk_cloudtrail::Config::builder()
         .behavior_version_latest()
         .region(aws_sdk_cloudtrail::config::Region::new("eu-west-1"))
         .credentials_provider(aws_sdk_cloudtrail::config::Credentials::new("AKIDAUDITTEST", "secret", None, None, "test"))
-        .http_client(replay.clone())
+        .endpoint_url(&endpoint)
         .build();
-    (aws_sdk_cloudtrail::Client::from_conf(config), replay)
-}
-
-/// The bodies of the requests a replaying client received.
-pub fn request_bodies(replay: &aws_smithy_http_client::test_util::StaticReplayClient) -> Vec<serde_json::Value> {
-    replay
-        .actual_requests()
-        .map(|r| serde_json::from_slice(r.body().bytes().unwrap_or_default()).unwrap_or(serde_json::Value::Null))
-        .collect()
+    (aws_sdk_cloudtrail::Client::from_conf(config), Replay { endpoint, requests })
 }
