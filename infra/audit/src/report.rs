@@ -229,21 +229,9 @@ impl Report {
         }
         if let Some(integrity) = &self.integrity {
             let _ = writeln!(out, "\nLOG INTEGRITY");
-            for chain in &integrity.chains {
-                let _ = writeln!(
-                    out,
-                    "  chain {} {} ({}): {} digests, {} verified, {} backfill, {} log files listed, {} .. {}",
-                    chain.region,
-                    chain.trail,
-                    chain.account,
-                    chain.digests,
-                    chain.digests_verified,
-                    chain.backfill_digests,
-                    chain.log_files_listed,
-                    chain.first.map_or("-".into(), stamp),
-                    chain.last.map_or("-".into(), stamp)
-                );
-            }
+            let rows: Vec<Vec<String>> = integrity.chains.iter().map(chain_cells).collect();
+            let headers = CHAIN_HEADERS.map(str::to_uppercase);
+            table(&mut out, &headers.each_ref().map(String::as_str), &rows);
             let _ = writeln!(
                 out,
                 "  log files: {} checked, {} verified against their digest",
@@ -333,23 +321,9 @@ impl Report {
         }
         if let Some(integrity) = &self.integrity {
             let _ = writeln!(out, "## Log integrity\n");
-            let _ = writeln!(
-                out,
-                "| Region | Trail | Digests | Verified | Backfill | Log files listed | From | To |\n|---|---|---|---|---|---|---|---|"
-            );
-            for c in &integrity.chains {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} | {} | {} | {} | {} | {} |",
-                    c.region,
-                    c.trail,
-                    c.digests,
-                    c.digests_verified,
-                    c.backfill_digests,
-                    c.log_files_listed,
-                    c.first.map_or("-".into(), stamp),
-                    c.last.map_or("-".into(), stamp)
-                );
+            let _ = writeln!(out, "| {} |\n|{}", CHAIN_HEADERS.join(" | "), "---|".repeat(CHAIN_HEADERS.len()));
+            for cells in integrity.chains.iter().map(chain_cells) {
+                let _ = writeln!(out, "| {} |", cells.join(" | "));
             }
             let _ = writeln!(
                 out,
@@ -371,6 +345,23 @@ impl Report {
         }
         out
     }
+}
+
+const CHAIN_HEADERS: [&str; 9] = ["Region", "Trail", "Account", "Digests", "Verified", "Backfill", "Log files listed", "From", "To"];
+
+/// One digest chain as the table and the Markdown show it.
+fn chain_cells(c: &crate::integrity::ChainSummary) -> Vec<String> {
+    vec![
+        c.region.clone(),
+        c.trail.clone(),
+        c.account.clone(),
+        c.digests.to_string(),
+        c.digests_verified.to_string(),
+        c.backfill_digests.to_string(),
+        c.log_files_listed.to_string(),
+        c.first.map_or("-".into(), stamp),
+        c.last.map_or("-".into(), stamp),
+    ]
 }
 
 fn notice_text(notice: &crate::integrity::Notice) -> String {
