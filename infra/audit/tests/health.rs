@@ -131,6 +131,7 @@ async fn digest_delivery_and_delivery_errors_from_a_real_trail_status() {
                 let mut field = json!({"Field": f.field()});
                 if !f.equals().is_empty() { field["Equals"] = json!(f.equals()); }
                 if !f.starts_with().is_empty() { field["StartsWith"] = json!(f.starts_with()); }
+                if !f.not_equals().is_empty() { field["NotEquals"] = json!(f.not_equals()); }
                 field
             }).collect::<Vec<_>>()})
         })
