@@ -1,7 +1,12 @@
-//! `cargo xtask bench site`: the guest site's budget report. For the landing and search pages: requests and bytes
-//! of a first visit (as served locally, and gzip/brotli-compressed as CloudFront sends them) and Lighthouse's
-//! performance, accessibility, best-practices and SEO scores, measured in Debian's Chromium against devstack.
-//! Writes `target/bench/site.md`, `target/bench/site.json` and the Lighthouse HTML reports. A report, not a test.
+//! Benchmark reports, not tests.
+//!
+//! - `cargo xtask bench site`: the guest site's budget report. For the landing and search pages: requests and
+//!   bytes of a first visit (as served locally, and gzip/brotli-compressed as CloudFront sends them) and
+//!   Lighthouse's performance, accessibility, best-practices and SEO scores, measured in Debian's Chromium against
+//!   devstack. Writes `target/bench/site.md`, `target/bench/site.json` and the Lighthouse HTML reports.
+//! - `cargo xtask bench audit`: `cargo xtask audit --logs` over a generated year of CloudTrail log files (release
+//!   build, `infra/audit-fixtures/src/bin/audit-bench.rs`): records/s and peak memory against floors measured in
+//!   the same run. Writes `target/bench/audit.md` and `target/bench/audit.json`.
 
 use std::path::Path;
 use std::process::Command;
@@ -15,6 +20,8 @@ use crate::{browser, run};
 pub enum Part {
     /// The guest website: bytes, requests and Lighthouse scores.
     Site,
+    /// The CloudTrail audit over a year of log files: records/s and peak memory.
+    Audit,
 }
 
 #[derive(Debug, clap::Args)]
@@ -27,6 +34,13 @@ pub struct Args {
 pub fn bench(root: &Path, args: &Args) -> Result<()> {
     match args.part {
         Part::Site => site(root),
+        Part::Audit => run(
+            "bench audit",
+            crate::cargo()
+                .args(["run", "--release", "--locked", "--package", "infra-audit-fixtures", "--bin", "audit-bench", "--"])
+                .arg(root.join("target").join("bench"))
+                .current_dir(root),
+        ),
     }
 }
 

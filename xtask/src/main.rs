@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
+mod audit;
 mod bench;
 mod browser;
 mod policy;
@@ -46,11 +47,22 @@ enum Cmd {
     /// Infrastructure gate: cfn-lint and cfn-guard (rule tests, every template x every rule), then the infra-check
     /// tests (mutation check, checkov, controls matrix, parity).
     Policy(policy::Args),
+    /// CloudTrail audit of a deployed environment: security-control changes, trail health, log file integrity.
+    Audit(Box<audit::Args>),
 }
 
 fn main() -> Result<()> {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // `cargo xtask audit` promises exit code 3 for a usage error; help and version still exit 0.
+            let audit = std::env::args().nth(1).as_deref() == Some("audit");
+            let _ = e.print();
+            std::process::exit(if audit && e.use_stderr() { 3 } else { e.exit_code() });
+        }
+    };
     let root = project_root()?;
+    let invoked_from = std::env::current_dir().unwrap_or_else(|_| root.clone());
     std::env::set_current_dir(&root).with_context(|| format!("cd {}", root.display()))?;
     match cli.command {
         Cmd::Dev { port, data_dir, aws_endpoint } => {
@@ -76,6 +88,7 @@ fn main() -> Result<()> {
         }
         Cmd::Browser => browser::test(&root),
         Cmd::Bench(args) => bench::bench(&root, &args),
+        Cmd::Audit(args) => std::process::exit(audit::audit(&root, args.relative_to(&invoked_from))),
     }
 }
 

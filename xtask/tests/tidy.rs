@@ -84,3 +84,24 @@ fn visit(dir: &Path, f: &mut dyn FnMut(&Path, &str)) {
         }
     }
 }
+
+#[test]
+fn audit_test_support_stays_out_of_production_crates() {
+    let members = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let members: Vec<&str> = members
+        .split("members = [")
+        .nth(1)
+        .unwrap()
+        .split(']')
+        .next()
+        .unwrap()
+        .split(',')
+        .map(|m| m.trim().trim_matches('"'))
+        .filter(|m| !m.is_empty())
+        .collect();
+    assert!(members.contains(&"infra/audit-fixtures"), "{members:?}");
+    for member in members.iter().filter(|m| **m != "infra/audit-fixtures") {
+        let deps = dependencies(member);
+        assert!(!deps.iter().any(|d| d == "infra-audit-fixtures"), "{member} ships the audit's test support");
+    }
+}
