@@ -17,12 +17,23 @@ function refundText(preview) {
   return `You will get ${money(preview.refund)} back to the card you paid with. ${money(preview.penalty)} (the first night) is not refunded, because free cancellation ended on ${moment(preview.free_until)}.`;
 }
 
+/** What happened to the refund: only "on its way" once the payment provider has issued it. */
+function refundState(booking) {
+  if (booking.money?.status === 'settled') {
+    return booking.money.refunded?.minor > 0
+      ? `${money(booking.money.refunded)} returned to the card you paid with.`
+      : `${money(booking.refund)}: nothing was charged, so nothing needs returning.`;
+  }
+  return `${money(booking.refund)} to the card you paid with. The refund is being processed; we will tell you when it has gone out.`;
+}
+
 function render(booking, status) {
   const roomName = roomNames.get(booking.room_type) ?? booking.room_type;
   const contact = booking.contact ?? {};
   const title = h('h1', { id: 'title', tabindex: '-1' }, roomName);
   const actions = [];
-  if (booking.state === 'confirmed' && booking.cancellation) {
+  const cancellation = booking.cancellation ?? null;
+  if (booking.state === 'confirmed' && cancellation?.status === 'open') {
     actions.push(h('button', { type: 'button', class: 'button danger', id: 'cancel', onclick: openCancel }, 'Cancel booking'));
   }
   if (booking.state === 'held') {
@@ -43,11 +54,14 @@ function render(booking, status) {
         h('dt', {}, 'Booked'), h('dd', {}, moment(booking.created_at)),
         booking.state === 'held' && booking.hold_expires_at ? [h('dt', {}, 'Pay by'), h('dd', {}, moment(booking.hold_expires_at))] : null),
       breakdownTable(booking.nights, booking.total),
-      booking.refund ? h('p', {}, h('strong', {}, 'Refund: '), `${money(booking.refund)} to the card you paid with.`) : null,
-      booking.state === 'confirmed' && booking.cancellation
-        ? h('p', {}, booking.cancellation.penalty.minor === 0
-          ? `Free cancellation until ${moment(booking.cancellation.free_until)}.`
-          : `Cancelling now refunds ${money(booking.cancellation.refund)}; the first night is not refundable any more.`)
+      booking.refund ? h('p', {}, h('strong', {}, 'Refund: '), refundState(booking)) : null,
+      booking.state === 'confirmed' && cancellation?.status === 'open'
+        ? h('p', {}, cancellation.penalty.minor === 0
+          ? `Free cancellation until ${moment(cancellation.free_until)}.`
+          : `Cancelling now refunds ${money(cancellation.refund)}; the first night is not refundable any more.`)
+        : null,
+      booking.state === 'confirmed' && cancellation?.status === 'closed'
+        ? h('p', { id: 'cancellation-closed' }, `This booking can no longer be cancelled online: your stay began ${moment(cancellation.closed_at)}. Please contact the hotel.`)
         : null),
     h('section', { class: 'panel', 'aria-labelledby': 'contact-title' },
       h('h2', { id: 'contact-title' }, 'Contact'),
@@ -74,8 +88,9 @@ async function openCancel(event) {
   button.disabled = true;
   try {
     const booking = await fetchBooking();
-    if (booking.state !== 'confirmed' || !booking.cancellation) {
-      render(booking, notice('info', { title: 'This booking can no longer be cancelled', text: `It is now: ${stateLabel(booking.state)}.` }));
+    if (booking.state !== 'confirmed' || booking.cancellation?.status !== 'open') {
+      const text = booking.cancellation?.status === 'closed' ? booking.cancellation.message : `It is now: ${stateLabel(booking.state)}.`;
+      render(booking, notice('info', { title: 'This booking can no longer be cancelled', text }));
       return;
     }
     $('#cancel-preview').replaceChildren(
@@ -105,9 +120,14 @@ async function doCancel(booking) {
   if (button) button.disabled = true;
   try {
     const cancelled = await api(`/bookings/${encodeURIComponent(booking.reference)}/cancel`, { method: 'POST', body: {}, auth: true });
-    const text = cancelled.refund && cancelled.refund.minor > 0
-      ? `${money(cancelled.refund)} is on its way back to your card; banks usually show it within 5 to 10 working days. We have sent you a confirmation.`
-      : booking.state === 'held' ? 'The room was released. Nothing was charged.' : 'No refund is due under the cancellation policy.';
+    const settled = cancelled.money?.status === 'settled';
+    const text = booking.state === 'held'
+      ? 'The room was released. Nothing was charged.'
+      : !(cancelled.refund?.minor > 0)
+        ? 'No refund is due under the cancellation policy.'
+        : settled
+          ? `${money(cancelled.refund)} is on its way back to your card; banks usually show it within 5 to 10 working days. We are sending you a confirmation.`
+          : `Your refund of ${money(cancelled.refund)} is being processed. We will send you a confirmation as soon as it has gone out; you do not need to do anything.`;
     const title = render(cancelled, notice('ok', { title: booking.state === 'held' ? 'Room released' : 'Booking cancelled', text }));
     focusOn(title.parentElement.querySelector('.notice') ?? title);
   } catch (error) {

@@ -16,7 +16,7 @@ function render(booking, roomName) {
     h('section', { class: 'panel', 'aria-labelledby': 'ref-label' },
       h('p', { id: 'ref-label' }, `Thank you${contact.name ? `, ${contact.name}` : ''}. Your booking reference is`),
       h('p', { class: 'reference' }, booking.reference),
-      h('p', {}, `We have sent the confirmation ${CHANNELS[contact.notify_by] ?? ''}${where ? ` to ${where}` : ''}. Quote the reference if you contact us.`)),
+      h('p', {}, `Your confirmation is on its way ${CHANNELS[contact.notify_by] ?? ''}${where ? ` to ${where}` : ''}. Quote the reference if you contact us.`)),
     h('section', { class: 'panel', 'aria-labelledby': 'stay-title' },
       h('h2', { id: 'stay-title' }, 'Your stay'),
       h('dl', { class: 'facts' },
@@ -26,7 +26,7 @@ function render(booking, roomName) {
         h('dt', {}, 'Nights'), h('dd', {}, String(booking.nights.length)),
         h('dt', {}, 'Guests'), h('dd', {}, String(booking.guests)),
         h('dt', {}, 'Total'), h('dd', {}, money(booking.total))),
-      booking.cancellation
+      booking.cancellation?.status === 'open'
         ? h('p', {}, `Free cancellation until ${moment(booking.cancellation.free_until)}.`)
         : null,
       h('p', {},

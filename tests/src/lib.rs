@@ -269,9 +269,27 @@ impl TestStack {
         serde_json::from_str::<Value>(&text).unwrap()["stripe_webhook_secret"].as_str().unwrap().to_owned()
     }
 
-    /// POSTs `event` to the webhook route, signed as Stripe signs it.
+    /// POSTs `event` to the webhook route, signed as Stripe signs it (at the stack's clock's now).
     pub async fn send_webhook(&self, event: &Value) -> (StatusCode, Value) {
-        post_signed_webhook(self.http.clone(), self.url("/api/webhooks/stripe"), self.webhook_secret(), event.to_string()).await
+        let now = self.stack.services.clock.now().timestamp();
+        post_signed_webhook(self.http.clone(), self.url("/api/webhooks/stripe"), self.webhook_secret(), event.to_string(), now).await
+    }
+
+    /// Moves the stack's clock through `POST /dev/clock` (`{"advance": "PT20M"}`, `{"set": ...}`).
+    pub async fn move_clock(&self, change: Value) -> Value {
+        let (status, clock) = self.post("/dev/clock", None, None, &change).await;
+        assert_eq!(status, StatusCode::OK, "{clock}");
+        clock
+    }
+
+    /// Books and pays `room` for `nights` from `check_in` days ahead, and waits for the confirmation.
+    pub async fn book_and_pay(&self, token: &str, key: &str, room: &str, check_in: u64, nights: u64) -> Value {
+        let (status, created) = self.book(token, key, room, check_in, nights, 1).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let (status, paid) = self.pay(&created["payment"], CARD_OK).await;
+        assert_eq!(status, StatusCode::OK, "{paid}");
+        let reference = created["booking"]["reference"].as_str().unwrap().to_owned();
+        self.wait_for_state(token, &reference, "confirmed").await
     }
 
     pub async fn shutdown(self) {
@@ -279,9 +297,10 @@ impl TestStack {
     }
 }
 
-/// Signs `payload` with `secret` now and POSTs it to `url`; a free function so tests can fire many at once.
-pub async fn post_signed_webhook(http: reqwest::Client, url: String, secret: String, payload: String) -> (StatusCode, Value) {
-    let header = booking_stripe::signature::sign(payload.as_bytes(), &secret, chrono::Utc::now().timestamp());
+/// Signs `payload` with `secret` at `now` (Unix seconds) and POSTs it to `url`; a free function so tests can fire
+/// many at once.
+pub async fn post_signed_webhook(http: reqwest::Client, url: String, secret: String, payload: String, now: i64) -> (StatusCode, Value) {
+    let header = booking_stripe::signature::sign(payload.as_bytes(), &secret, now);
     let response =
         http.post(url).header("content-type", "application/json").header("stripe-signature", header).body(payload).send().await.unwrap();
     let status = response.status();

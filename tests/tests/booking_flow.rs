@@ -34,8 +34,93 @@ in_both_modes!(
     guests_racing_for_the_last_room_get_exactly_one_booking,
     a_webhook_replayed_ten_times_books_and_notifies_once,
     a_retried_booking_request_holds_nothing_twice,
-    bad_input_gets_a_clear_4xx_and_changes_nothing
+    bad_input_gets_a_clear_4xx_and_changes_nothing,
+    more_rooms_than_the_hotel_has_are_refused_and_nothing_is_held,
+    an_unpaid_hold_expires_and_a_late_card_is_refused,
+    cancellation_refunds_follow_the_clock_and_close_at_check_in
 );
+
+/// Defect 1 over HTTP: two garden singles (the hotel has one) on nights nobody booked.
+async fn more_rooms_than_the_hotel_has_are_refused_and_nothing_is_held(t: TestStack) {
+    let token = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
+    let body = json!({
+        "room_type": "garden-single", "check_in": day(30), "check_out": day(32), "guests": 2, "rooms": 2,
+        "guest": { "name": "Ada", "email": "ada@example.com", "notify_by": "email" }
+    });
+    let (status, error) = t.post("/api/bookings", Some(&token), Some("e2e-two-singles-1"), &body).await;
+    assert_eq!((status, error["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("too_many_rooms")), "{error}");
+    assert_eq!(t.available("garden-single", 30, 2, 1).await, 1, "nothing held");
+    let (_, mine) = t.get("/api/bookings", Some(&token)).await;
+    assert!(mine["bookings"].as_array().unwrap().is_empty(), "{mine}");
+    t.shutdown().await;
+}
+
+/// The dev clock: a hold runs out while the guest dithers; the sweeper gives the room back and closes the
+/// payment, so the guest's late card is refused and nothing is charged.
+async fn an_unpaid_hold_expires_and_a_late_card_is_refused(t: TestStack) {
+    let token = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
+    let (status, created) = t.book(&token, "e2e-expiring-hold", "garden-single", 12, 1, 1).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let reference = created["booking"]["reference"].as_str().unwrap().to_owned();
+    assert_eq!(t.available("garden-single", 12, 1, 1).await, 0);
+    let clock = t.move_clock(json!({"advance": "PT16M"})).await;
+    assert!(clock["offset_seconds"].as_i64().unwrap() >= 16 * 60, "{clock}");
+    let expired = t.wait_for_state(&token, &reference, "expired").await;
+    assert_eq!(t.available("garden-single", 12, 1, 1).await, 1, "the room is back");
+    assert_eq!(expired["money"]["status"], "settled", "{expired}");
+    let (status, refused) = t.pay(&created["payment"], CARD_OK).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a closed payment cannot be paid: {refused}");
+    let intent = t.stack.services.payments.retrieve(created["payment"]["intent_id"].as_str().unwrap()).await.unwrap();
+    assert_eq!((intent.status, intent.amount_received), (booking_ports::PaymentStatus::Canceled, 0));
+    t.shutdown().await;
+}
+
+/// Defect 2 over HTTP, with the dev clock: free cancellation until 48 hours before check-in, the first night
+/// kept after that, and no self-service cancellation once the stay has begun (409).
+async fn cancellation_refunds_follow_the_clock_and_close_at_check_in(t: TestStack) {
+    let token = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
+    let cancel = |reference: String, token: String| {
+        let t = &t;
+        async move { t.post(&format!("/api/bookings/{reference}/cancel"), Some(&token), None, &json!({})).await }
+    };
+    let free = t.book_and_pay(&token, "e2e-cancel-free", "classic-double", 10, 2).await;
+    let late = t.book_and_pay(&token, "e2e-cancel-late", "deluxe-king", 5, 3).await;
+    let closed = t.book_and_pay(&token, "e2e-cancel-closed", "family-suite", 3, 4).await;
+    // Inside the free window: everything back.
+    let (status, view) = cancel(free["reference"].as_str().unwrap().to_owned(), token.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["refund"], free["total"]);
+    // One day before check-in: the first night is kept. (Tokens expire in the stack's time too: sign in again.)
+    t.move_clock(json!({"advance": "P4D"})).await;
+    let (status, _) = t.get("/api/bookings", Some(&token)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the old ID token expired four days later");
+    let token = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
+    let reference = late["reference"].as_str().unwrap().to_owned();
+    let (_, preview) = t.get(&format!("/api/bookings/{reference}"), Some(&token)).await;
+    assert_eq!(preview["cancellation"]["status"], "open", "{preview}");
+    assert_eq!(preview["cancellation"]["penalty"], late["nights"][0]["total"]);
+    let (status, view) = cancel(reference, token.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    let kept = late["nights"][0]["total"]["minor"].as_i64().unwrap();
+    assert_eq!(view["refund"]["minor"].as_i64().unwrap(), late["total"]["minor"].as_i64().unwrap() - kept);
+    // The stay has begun: refused, and the booking says so.
+    t.move_clock(json!({"advance": "P1D"})).await;
+    let token = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
+    let reference = closed["reference"].as_str().unwrap().to_owned();
+    let (status, error) = cancel(reference.clone(), token.clone()).await;
+    assert_eq!((status, error["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("cancellation_closed")), "{error}");
+    let (_, view) = t.get(&format!("/api/bookings/{reference}"), Some(&token)).await;
+    assert_eq!((view["state"].as_str(), view["cancellation"]["status"].as_str()), (Some("confirmed"), Some("closed")), "{view}");
+    // Money: the free one refunded in full, the late one all but the first night, the closed one untouched.
+    let expected =
+        [(&free, free["total"]["minor"].as_i64().unwrap()), (&late, late["total"]["minor"].as_i64().unwrap() - kept), (&closed, 0)];
+    for (booking, refunded) in expected {
+        let (_, now) = t.get(&format!("/api/bookings/{}", booking["reference"].as_str().unwrap()), Some(&token)).await;
+        assert_eq!(now["money"]["status"], "settled", "{now}");
+        assert_eq!(now["money"]["refunded"]["minor"].as_i64().unwrap(), refunded, "{now}");
+    }
+    t.shutdown().await;
+}
 
 async fn a_guest_signs_in_searches_books_pays_and_cancels(t: TestStack) {
     let token = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
@@ -197,7 +282,8 @@ async fn a_webhook_replayed_ten_times_books_and_notifies_once(t: TestStack) {
     let mut outcomes = Vec::new();
     let mut concurrent = Vec::new();
     for _ in 0..5 {
-        let delivery = post_signed_webhook(t.http.clone(), t.url("/api/webhooks/stripe"), t.webhook_secret(), event.to_string());
+        let now = t.stack.services.clock.now().timestamp();
+        let delivery = post_signed_webhook(t.http.clone(), t.url("/api/webhooks/stripe"), t.webhook_secret(), event.to_string(), now);
         concurrent.push(tokio::spawn(delivery));
     }
     for c in concurrent {

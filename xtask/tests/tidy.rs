@@ -105,3 +105,46 @@ fn audit_test_support_stays_out_of_production_crates() {
         assert!(!deps.iter().any(|d| d == "infra-audit-fixtures"), "{member} ships the audit's test support");
     }
 }
+
+/// Every package `package` links into its library and binaries, from `cargo metadata`'s resolved graph (normal
+/// dependencies only: not dev- or build-dependencies).
+fn linked_packages(package: &str) -> std::collections::BTreeSet<String> {
+    let output = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let name_of = |id: &str| -> String {
+        metadata["packages"].as_array().unwrap().iter().find(|p| p["id"] == id).unwrap()["name"].as_str().unwrap().to_owned()
+    };
+    let nodes = metadata["resolve"]["nodes"].as_array().unwrap();
+    let start = nodes.iter().find(|n| name_of(n["id"].as_str().unwrap()) == package).unwrap()["id"].as_str().unwrap().to_owned();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut todo = vec![start];
+    while let Some(id) = todo.pop() {
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        let node = nodes.iter().find(|n| n["id"] == id.as_str()).unwrap();
+        for dep in node["deps"].as_array().unwrap() {
+            let normal = dep["dep_kinds"].as_array().unwrap().iter().any(|k| k["kind"].is_null());
+            if normal {
+                todo.push(dep["pkg"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    seen.iter().map(|id| name_of(id)).collect()
+}
+
+/// The Lambda binaries cannot pick up the local stack's adjustable clock, its stand-ins for Stripe and Cognito,
+/// or the tests' doubles: they do not even link them.
+#[test]
+fn lambda_binaries_link_no_local_stand_ins_or_test_support() {
+    let linked = linked_packages("booking-functions");
+    for forbidden in ["devstack", "booking-test-support", "local-stripe", "local-idp", "booking-store-contract", "proptest"] {
+        assert!(!linked.contains(forbidden), "booking-functions links {forbidden}");
+    }
+    assert!(linked.contains("booking-app"), "the check reads the real graph: {linked:?}");
+}
