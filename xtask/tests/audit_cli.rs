@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use booking_aws::moto::MotoServer;
+use booking_local_aws::moto::MotoServer;
 use infra_audit_fixtures::scenario::{Case, Keys, build};
 use infra_audit_fixtures::writer::put_s3;
 use serde_json::Value;

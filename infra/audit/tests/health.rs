@@ -6,7 +6,7 @@
 mod common;
 
 use aws_sdk_cloudtrail::types::{AdvancedEventSelector, AdvancedFieldSelector};
-use booking_aws::moto::MotoServer;
+use booking_local_aws::moto::MotoServer;
 use chrono::{DateTime, Utc};
 use infra_audit::catalogue::{ExpectedSelector, NamePattern};
 use infra_audit::health::{Check, trail_health};

@@ -4,7 +4,7 @@
 
 mod common;
 
-use booking_aws::moto::MotoServer;
+use booking_local_aws::moto::MotoServer;
 use infra_audit::engine::Window;
 use infra_audit::integrity::Problem;
 use infra_audit::report::ExitCode;

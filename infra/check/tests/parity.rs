@@ -6,7 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use booking_functions::routes::{Auth, ROUTES};
+use booking_functions::Auth;
+use booking_functions::functions::{FUNCTIONS, FunctionSpec, routes};
 use infra_check::inventory::{api_path, ref_name};
 use infra_check::repo_root;
 use infra_check::template::{Template, at, get, load, long_form, templates_dir};
@@ -46,8 +47,8 @@ fn api_methods_equal_the_route_table() {
     let api = template("api.yaml");
     let in_template: BTreeSet<Route> = template_routes(&api).into_values().collect();
     let in_code: BTreeSet<Route> =
-        ROUTES.iter().map(|r| (r.method.to_owned(), r.resource.to_owned(), r.function.name().to_owned(), r.auth == Auth::Public)).collect();
-    assert_eq!(in_template, in_code, "infra/cloudformation/api.yaml and services/functions/src/routes.rs disagree");
+        routes().map(|(f, r)| (r.method.to_owned(), r.resource.to_owned(), f.as_str().to_owned(), r.auth == Auth::Public)).collect();
+    assert_eq!(in_template, in_code, "infra/cloudformation/api.yaml and services/functions/src/functions.rs disagree");
 }
 
 #[test]
@@ -122,13 +123,14 @@ fn lambda_environments_are_the_documented_contract() {
             .collect();
         seen.insert(id.to_owned(), vars.into_iter().collect::<Vec<_>>().join(" "));
     }
-    // What each binary's wiring reads (`wiring::Needs`), plus the two optional variables every function takes.
-    let expected: BTreeMap<String, String> = booking_functions::wiring::Needs::BY_FUNCTION
+    // What each function's settings read (`FunctionSpec::aws_environment`), plus the two optional variables
+    // every function takes.
+    let expected: BTreeMap<String, String> = FUNCTIONS
         .iter()
-        .map(|(name, needs)| {
-            let mut vars: BTreeSet<&str> = needs.aws_environment().into_iter().collect();
+        .map(|spec| {
+            let mut vars: BTreeSet<&str> = spec.aws_environment().into_iter().collect();
             vars.extend(["HOTEL_CATALOG_PATH", "RUST_LOG"]);
-            (function_id(name), vars.into_iter().collect::<Vec<_>>().join(" "))
+            (function_id(spec.name.as_str()), vars.into_iter().collect::<Vec<_>>().join(" "))
         })
         .collect();
     assert_eq!(seen, expected, "update README (Configuration) and the functions' wiring together with this");
@@ -214,33 +216,88 @@ fn function_id(name: &str) -> String {
     chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default() + "Function"
 }
 
-/// Every DynamoDB action a function's use cases perform is allowed by its role (a missing one is an
-/// AccessDenied in production that no local test would show).
-#[test]
-fn lambda_roles_allow_every_dynamodb_action_their_code_uses() {
-    let api = template("api.yaml");
-    for (name, needs) in booking_functions::wiring::Needs::BY_FUNCTION {
-        let role_id = function_id(name).replace("Function", "Role");
-        let role = resources_of(&api, "AWS::IAM::Role").into_iter().find(|(id, _)| *id == role_id).map(|(_, r)| r).unwrap();
-        let mut allowed = BTreeSet::new();
-        for policy in at(role, "Properties/Policies").and_then(Value::as_sequence).unwrap() {
-            for statement in at(policy, "PolicyDocument/Statement").and_then(Value::as_sequence).unwrap() {
-                if get(statement, "Effect").and_then(Value::as_str) != Some("Allow") {
-                    continue;
-                }
-                match get(statement, "Action") {
-                    Some(Value::String(a)) => {
-                        allowed.insert(a.clone());
-                    }
-                    Some(Value::Sequence(list)) => allowed.extend(list.iter().filter_map(Value::as_str).map(str::to_owned)),
-                    _ => {}
-                }
+/// The statements of a role's inline policies that allow something.
+fn allow_statements(role: &Value) -> Vec<&Value> {
+    let mut out = Vec::new();
+    for policy in at(role, "Properties/Policies").and_then(Value::as_sequence).unwrap() {
+        for statement in at(policy, "PolicyDocument/Statement").and_then(Value::as_sequence).unwrap() {
+            if get(statement, "Effect").and_then(Value::as_str) == Some("Allow") {
+                out.push(statement);
             }
         }
-        for action in needs.dynamodb_actions {
-            assert!(allowed.contains(*action), "{role_id} lacks {action}, which the {name} function uses");
-        }
     }
+    out
+}
+
+fn actions(statement: &Value) -> BTreeSet<String> {
+    match get(statement, "Action") {
+        Some(Value::String(a)) => BTreeSet::from([a.clone()]),
+        Some(Value::Sequence(list)) => list.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => BTreeSet::new(),
+    }
+}
+
+fn role_of<'a>(api: &'a Template, spec: &FunctionSpec) -> &'a Value {
+    let role_id = function_id(spec.name.as_str()).replace("Function", "Role");
+    resources_of(api, "AWS::IAM::Role").into_iter().find(|(id, _)| *id == role_id).map(|(_, r)| r).unwrap()
+}
+
+/// Each role allows exactly the DynamoDB actions its function's store calls make (derived through the adapter's
+/// `dynamodb_actions`), on the table's indexes only when it queries, the Stripe secret only when it pays, and
+/// writes to the data key only when it writes: least privilege from the same description the wiring enforces.
+#[test]
+fn lambda_roles_allow_exactly_what_their_function_declares() {
+    let api = template("api.yaml");
+    for spec in FUNCTIONS {
+        let name = spec.name.as_str();
+        let statements = allow_statements(role_of(&api, spec));
+        let table_actions: BTreeSet<String> = statements
+            .iter()
+            .flat_map(|s| actions(s))
+            .filter(|a| {
+                a.starts_with("dynamodb:")
+                    && !matches!(
+                        a.as_str(),
+                        "dynamodb:DescribeStream" | "dynamodb:GetRecords" | "dynamodb:GetShardIterator" | "dynamodb:ListStreams"
+                    )
+            })
+            .collect();
+        let derived: BTreeSet<String> =
+            spec.store_calls.iter().flat_map(|c| booking_aws::dynamodb_actions(*c)).map(|a| (*a).to_owned()).collect();
+        assert_eq!(table_actions, derived, "{name}: its role's DynamoDB actions are not what its store calls need");
+        let resources = |sid: &str| {
+            statements.iter().find(|s| get(s, "Sid").and_then(Value::as_str) == Some(sid)).map(|s| serde_yaml_ng::to_string(s).unwrap())
+        };
+        let table = resources("BookingTable").unwrap_or_default();
+        assert_eq!(
+            table.contains("/index/*"),
+            derived.contains("dynamodb:Query"),
+            "{name}: index access without queries, or queries without it"
+        );
+        let secret = statements.iter().any(|s| actions(s).contains("secretsmanager:GetSecretValue"));
+        assert_eq!(secret, spec.payments, "{name}: the Stripe secret belongs exactly to the functions that pay");
+        let publishes = statements.iter().any(|s| actions(s).iter().any(|a| a.starts_with("sns:Publish")));
+        assert_eq!(publishes, spec.notifier, "{name}: SNS publish belongs exactly to the notifier");
+        let key_writes = statements.iter().any(|s| actions(s).iter().any(|a| matches!(a.as_str(), "kms:Encrypt" | "kms:GenerateDataKey")));
+        assert_eq!(key_writes, !spec.read_only(), "{name}: data key encryption belongs exactly to functions that write");
+    }
+}
+
+/// `query` serves only reads: no write action on the table and no way to the Stripe secret (issue 9).
+#[test]
+fn the_query_function_is_read_only() {
+    let api = template("api.yaml");
+    let spec = booking_functions::FunctionName::Query.spec();
+    assert!(spec.read_only() && !spec.payments);
+    let statements = allow_statements(role_of(&api, spec));
+    let all: BTreeSet<String> = statements.iter().flat_map(|s| actions(s)).collect();
+    for write in
+        ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "secretsmanager:GetSecretValue"]
+    {
+        assert!(!all.contains(write), "QueryRole allows {write}");
+    }
+    let (_, function) = resources_of(&api, "AWS::Lambda::Function").into_iter().find(|(id, _)| *id == "QueryFunction").unwrap();
+    assert!(at(function, "Properties/Environment/Variables/STRIPE_SECRET_ARN").is_none());
 }
 
 /// The table the DynamoDB adapter reads and writes is the table `data.yaml` creates: keys, indexes (by name, the

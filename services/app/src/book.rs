@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::changes::{save, transition};
 use crate::idempotency::{Retention, hash_of, once};
-use crate::{AppError, BookingView, Services};
+use crate::ports::capacity;
+use crate::{AppError, BookingView, MoneyPorts, SettlePorts};
 
 /// The body of `POST /api/bookings`. Unknown fields are refused so a typo never silently books the wrong thing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,7 +67,7 @@ const KEY_RULE: &str = "Idempotency-Key must be 8 to 64 characters of letters, d
 /// from (guest, key), so even a retry whose first attempt crashed before recording its result finds the same hold
 /// and the same payment intent instead of taking rooms again.
 pub async fn place_booking(
-    svc: &Services,
+    ports: &MoneyPorts,
     guest: &GuestId,
     idempotency_key: &str,
     request: BookingRequest,
@@ -76,6 +77,7 @@ pub async fn place_booking(
     if !key_ok {
         return Err(AppError::BadRequest { code: "invalid_idempotency_key", message: KEY_RULE.into() });
     }
+    let svc = &ports.settle;
     let now = svc.clock.now();
     let stay_request = StayRequest {
         room_type: RoomTypeId::parse(&request.room_type)?,
@@ -89,7 +91,10 @@ pub async fn place_booking(
     let reference = derived_reference(guest, idempotency_key);
     let new = NewBooking { reference, guest: guest.clone(), contact, quote: priced, now, hold_minutes: svc.hotel.hold_minutes() };
     let key = format!("booking:{}:{idempotency_key}", guest.as_str());
-    let result = once(svc, &key, &hash_of(&request), Retention::Request, || hold_and_open_payment(svc, new)).await?;
+    let result = once(ports.idempotency.as_ref(), svc.clock.as_ref(), &key, &hash_of(&request), Retention::Request, || {
+        hold_and_open_payment(svc, new)
+    })
+    .await?;
     Ok(result.into_inner())
 }
 
@@ -100,14 +105,14 @@ fn derived_reference(guest: &GuestId, idempotency_key: &str) -> BookingRef {
     BookingRef::from_entropy(u64::from_be_bytes(bits))
 }
 
-async fn hold_and_open_payment(svc: &Services, new: NewBooking) -> Result<BookingCreated, AppError> {
+async fn hold_and_open_payment(svc: &SettlePorts, new: NewBooking) -> Result<BookingCreated, AppError> {
     let wanted = Booking::hold(new);
-    let capacity = svc.capacity(&wanted.quote().request.room_type)?;
-    let held = match svc.store.place_hold(&wanted, capacity).await {
+    let capacity = capacity(&svc.hotel, &wanted.quote().request.room_type)?;
+    let held = match svc.changes.place_hold(&wanted, capacity).await {
         Ok(()) => wanted,
         Err(booking_ports::StoreError::Conflict) => {
             // Same reference exists: either our own earlier attempt (resume it) or a different request.
-            match svc.store.get_booking(wanted.reference()).await? {
+            match svc.bookings.get_booking(wanted.reference()).await? {
                 Some(existing)
                     if existing.guest() == wanted.guest()
                         && existing.quote().request == wanted.quote().request
@@ -140,7 +145,7 @@ async fn hold_and_open_payment(svc: &Services, new: NewBooking) -> Result<Bookin
 }
 
 /// Creates the payment intent; if that fails the hold is released at once so no rooms stay blocked.
-async fn open_payment(svc: &Services, held: &Booking) -> Result<PaymentIntent, AppError> {
+async fn open_payment(svc: &SettlePorts, held: &Booking) -> Result<PaymentIntent, AppError> {
     let request = CreateIntent {
         amount: held.quote().total,
         reference: held.reference().clone(),

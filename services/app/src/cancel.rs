@@ -3,7 +3,7 @@ use booking_domain::{BookingRef, BookingState, DomainError, GuestId, InventoryEf
 use crate::catalog::{owned_booking, view_with_preview};
 use crate::changes::save;
 use crate::settle::reconcile;
-use crate::{AppError, BookingView, Services};
+use crate::{AppError, BookingView, SettlePorts};
 
 /// Cancels (or, for a hold, releases) the guest's own booking under the cancellation policy.
 ///
@@ -11,9 +11,9 @@ use crate::{AppError, BookingView, Services};
 /// due; the refund (or void) then runs at once against the provider's current view. If the provider is down
 /// the answer still says "cancelled, refund pending" and the scheduled reconciliation finishes the refund: the
 /// guest never has to press cancel twice, and is only told a refund is on its way once it is.
-pub async fn cancel_booking(svc: &Services, guest: &GuestId, reference: &BookingRef) -> Result<BookingView, AppError> {
+pub async fn cancel_booking(svc: &SettlePorts, guest: &GuestId, reference: &BookingRef) -> Result<BookingView, AppError> {
     for _ in 0..3 {
-        let booking = owned_booking(svc, guest, reference).await?;
+        let booking = owned_booking(svc.bookings.as_ref(), guest, reference).await?;
         let trigger = match booking.state() {
             BookingState::Held => Trigger::GuestRelease,
             BookingState::Confirmed => {
@@ -38,8 +38,8 @@ pub async fn cancel_booking(svc: &Services, guest: &GuestId, reference: &Booking
             // The cancellation stands and its money is due: the scheduled pass will finish it.
             tracing::warn!(%reference, error = %e, "could not settle the cancellation now");
         }
-        let now = owned_booking(svc, guest, reference).await?;
-        return view_with_preview(svc, &now);
+        let now = owned_booking(svc.bookings.as_ref(), guest, reference).await?;
+        return view_with_preview(&svc.hotel, svc.clock.now(), &now);
     }
     Err(AppError::Conflict)
 }

@@ -1,13 +1,15 @@
-use booking_domain::{Booking, BookingRef, DomainError, GuestId, StayDates, StayRequest, available_rooms, quote};
+use booking_domain::{Booking, BookingRef, DomainError, GuestId, Hotel, StayDates, StayRequest, available_rooms, quote};
+use booking_ports::BookingReader;
 use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
 
 use crate::views::CancellationView;
 use crate::views::ErrorBody;
-use crate::{AppError, AvailabilityView, BookingView, RoomAvailability, RoomView, Services};
+use crate::{AppError, AvailabilityView, BookingView, ReadPorts, RoomAvailability, RoomView};
 
-pub fn list_rooms(svc: &Services) -> Vec<RoomView> {
-    let currency = svc.hotel.currency();
-    svc.hotel
+pub fn list_rooms(hotel: &Hotel) -> Vec<RoomView> {
+    let currency = hotel.currency();
+    hotel
         .room_types()
         .iter()
         .map(|r| {
@@ -38,7 +40,7 @@ pub struct AvailabilityQuery {
 }
 
 /// Every room type for the dates and party: how many rooms are free, the price, and why not when not.
-pub async fn availability(svc: &Services, q: AvailabilityQuery) -> Result<AvailabilityView, AppError> {
+pub async fn availability(svc: &ReadPorts, q: AvailabilityQuery) -> Result<AvailabilityView, AppError> {
     let stay = StayDates::new(q.check_in, q.check_out)?;
     if q.guests == 0 || q.guests > 20 {
         return Err(AppError::BadRequest { code: "invalid_guests", message: "guests must be between 1 and 20".into() });
@@ -49,7 +51,7 @@ pub async fn availability(svc: &Services, q: AvailabilityQuery) -> Result<Availa
     let mut rooms = Vec::new();
     for room in svc.hotel.room_types() {
         let needed = q.guests.div_ceil(room.max_occupancy).max(1);
-        let counts = svc.store.night_counts(&room.id, &nights, room.inventory).await?;
+        let counts = svc.bookings.night_counts(&room.id, &nights, room.inventory).await?;
         let available = available_rooms(&counts);
         let sold_out_nights = counts.iter().filter(|c| c.available() < u32::from(needed)).map(|c| c.date).collect::<Vec<_>>();
         let request = StayRequest { room_type: room.id.clone(), stay, guests: q.guests, rooms: needed };
@@ -81,20 +83,21 @@ pub async fn availability(svc: &Services, q: AvailabilityQuery) -> Result<Availa
 }
 
 /// The signed-in guest's bookings, by check-in date.
-pub async fn guest_bookings(svc: &Services, guest: &GuestId) -> Result<Vec<BookingView>, AppError> {
-    let bookings = svc.store.bookings_for_guest(guest).await?;
-    bookings.iter().map(|b| view_with_preview(svc, b)).collect()
+pub async fn guest_bookings(svc: &ReadPorts, guest: &GuestId) -> Result<Vec<BookingView>, AppError> {
+    let bookings = svc.bookings.bookings_for_guest(guest).await?;
+    let now = svc.clock.now();
+    bookings.iter().map(|b| view_with_preview(&svc.hotel, now, b)).collect()
 }
 
-pub async fn guest_booking(svc: &Services, guest: &GuestId, reference: &BookingRef) -> Result<BookingView, AppError> {
-    let booking = owned_booking(svc, guest, reference).await?;
-    view_with_preview(svc, &booking)
+pub async fn guest_booking(svc: &ReadPorts, guest: &GuestId, reference: &BookingRef) -> Result<BookingView, AppError> {
+    let booking = owned_booking(svc.bookings.as_ref(), guest, reference).await?;
+    view_with_preview(&svc.hotel, svc.clock.now(), &booking)
 }
 
 /// The booking as the guest sees it, with what cancelling now would do (for a confirmed booking).
-pub(crate) fn view_with_preview(svc: &Services, booking: &Booking) -> Result<BookingView, AppError> {
+pub(crate) fn view_with_preview(hotel: &Hotel, now: DateTime<Utc>, booking: &Booking) -> Result<BookingView, AppError> {
     let cancellation = match booking.state() {
-        booking_domain::BookingState::Confirmed => match svc.hotel.cancellation().preview(&svc.hotel, booking.quote(), svc.clock.now()) {
+        booking_domain::BookingState::Confirmed => match hotel.cancellation().preview(hotel, booking.quote(), now) {
             Ok(preview) => Some(CancellationView::from(preview)),
             Err(e @ DomainError::CancellationClosed { closed_at }) => Some(CancellationView::Closed { closed_at, message: e.to_string() }),
             Err(e) => return Err(e.into()),
@@ -105,8 +108,8 @@ pub(crate) fn view_with_preview(svc: &Services, booking: &Booking) -> Result<Boo
 }
 
 /// Someone else's booking is reported exactly like a missing one: its existence is not disclosed.
-pub(crate) async fn owned_booking(svc: &Services, guest: &GuestId, reference: &BookingRef) -> Result<Booking, AppError> {
-    match svc.store.get_booking(reference).await? {
+pub(crate) async fn owned_booking(bookings: &dyn BookingReader, guest: &GuestId, reference: &BookingRef) -> Result<Booking, AppError> {
+    match bookings.get_booking(reference).await? {
         Some(b) if b.guest() == guest => Ok(b),
         _ => Err(AppError::NotFound),
     }

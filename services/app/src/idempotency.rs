@@ -1,9 +1,9 @@
 use aws_lc_rs::digest;
-use booking_ports::IdempotencyBegin;
+use booking_ports::{Clock, IdempotencyBegin, IdempotencyStore};
 use chrono::Duration;
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::{AppError, Services};
+use crate::AppError;
 
 /// How long a claim may stay "in progress" before a retry may take it over (a crashed Lambda).
 pub(crate) const LEASE: Duration = Duration::seconds(60);
@@ -43,7 +43,8 @@ pub(crate) fn hash_of<T: Serialize>(value: &T) -> String {
 /// owning it: an attempt that stalled past its lease and was taken over can neither overwrite the new owner's
 /// result nor delete its claim (which would let a third attempt repeat the work).
 pub(crate) async fn once<T, F, Fut>(
-    svc: &Services,
+    records: &dyn IdempotencyStore,
+    clock: &dyn Clock,
     key: &str,
     payload_hash: &str,
     retention: Retention,
@@ -54,9 +55,9 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<T, AppError>>,
 {
-    let now = svc.clock.now();
+    let now = clock.now();
     let owner = owner_token();
-    match svc.store.begin_idempotent(key, payload_hash, &owner, now, LEASE).await? {
+    match records.begin_idempotent(key, payload_hash, &owner, now, LEASE).await? {
         IdempotencyBegin::Completed(value) => {
             let stored = serde_json::from_value(value).map_err(|e| AppError::Store(booking_ports::StoreError::Corrupt(e.to_string())))?;
             return Ok(Replayed::Again(stored));
@@ -68,14 +69,14 @@ where
     match work().await {
         Ok(result) => {
             let value = serde_json::to_value(&result).map_err(|e| AppError::Store(booking_ports::StoreError::Corrupt(e.to_string())))?;
-            if let Err(e) = svc.store.complete_idempotent(key, &owner, &value, svc.clock.now(), retention.duration()).await {
+            if let Err(e) = records.complete_idempotent(key, &owner, &value, clock.now(), retention.duration()).await {
                 // The work is done and itself idempotent; a retry after the lease resumes it safely.
                 tracing::warn!(error = %e, "could not record idempotent result");
             }
             Ok(Replayed::First(result))
         }
         Err(e) => {
-            if let Err(abandon) = svc.store.abandon_idempotent(key, &owner).await {
+            if let Err(abandon) = records.abandon_idempotent(key, &owner).await {
                 tracing::warn!(error = %abandon, "could not release idempotency key");
             }
             Err(e)

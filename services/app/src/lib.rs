@@ -11,7 +11,7 @@ mod error;
 mod idempotency;
 mod notify;
 mod payment_events;
-mod services;
+mod ports;
 mod settle;
 mod sweep;
 mod views;
@@ -23,7 +23,7 @@ pub use catalog::{AvailabilityQuery, availability, guest_booking, guest_bookings
 pub use error::AppError;
 pub use notify::{compose_messages, deliver_event};
 pub use payment_events::{IgnoredBecause, RecordOutcome, record_payment_event};
-pub use services::Services;
+pub use ports::{MoneyPorts, NotifyPorts, ReadPorts, SettlePorts};
 pub use settle::{Effect, Reconciliation, reconcile};
 pub use sweep::{SweepReport, reconcile_due};
 pub use views::{AvailabilityView, BookingView, CancellationView, MoneyStatus, MoneyView, RoomAvailability, RoomView};

@@ -2,19 +2,19 @@ use booking_domain::{Booking, CancellationReason, Hotel};
 use booking_ports::{BookingEvent, Channel, EventKind, OutboundMessage};
 
 use crate::idempotency::{Retention, once};
-use crate::{AppError, Services};
+use crate::{AppError, NotifyPorts};
 
 /// Sends what `event` means to the guest, by the channels they chose, each message at most once (keyed by event id
 /// and channel). Returns how many messages went out now (replays send nothing).
-pub async fn deliver_event(svc: &Services, event: &BookingEvent) -> Result<usize, AppError> {
-    let Some(booking) = svc.store.get_booking(&event.reference).await? else {
+pub async fn deliver_event(svc: &NotifyPorts, event: &BookingEvent) -> Result<usize, AppError> {
+    let Some(booking) = svc.bookings.get_booking(&event.reference).await? else {
         tracing::warn!(reference = %event.reference, "event for an unknown booking; nothing to send");
         return Ok(0);
     };
     let mut sent = 0;
     for message in compose_messages(&svc.hotel, &booking, event) {
         let key = format!("notify:{}", message.dedup_key);
-        let result = once(svc, &key, &message.dedup_key, Retention::Notification, || async {
+        let result = once(svc.idempotency.as_ref(), svc.clock.as_ref(), &key, &message.dedup_key, Retention::Notification, || async {
             svc.notifier.send(&message).await?;
             Ok(true)
         })

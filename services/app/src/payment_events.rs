@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::idempotency::{Replayed, Retention, hash_of, once};
 use crate::settle::{Reconciliation, reconcile};
-use crate::{AppError, Services};
+use crate::{AppError, MoneyPorts, SettlePorts};
 
 /// Why an authentic event changed nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,19 +27,20 @@ pub enum RecordOutcome {
 }
 
 /// Applies a payment event once per event id by reconciling its booking against the provider's current view.
-pub async fn record_payment_event(svc: &Services, event: PaymentEvent) -> Result<RecordOutcome, AppError> {
+pub async fn record_payment_event(ports: &MoneyPorts, event: PaymentEvent) -> Result<RecordOutcome, AppError> {
     let key = format!("payment-event:{}", event.event_id);
-    match once(svc, &key, &hash_of(&event), Retention::Webhook, || apply(svc, &event)).await? {
+    let (records, clock) = (ports.idempotency.as_ref(), ports.settle.clock.as_ref());
+    match once(records, clock, &key, &hash_of(&event), Retention::Webhook, || apply(&ports.settle, &event)).await? {
         Replayed::First(outcome) => Ok(outcome),
         Replayed::Again(_) => Ok(RecordOutcome::Duplicate),
     }
 }
 
-async fn apply(svc: &Services, event: &PaymentEvent) -> Result<RecordOutcome, AppError> {
+async fn apply(svc: &SettlePorts, event: &PaymentEvent) -> Result<RecordOutcome, AppError> {
     let Some(reference) = event.reference.as_deref().and_then(|r| BookingRef::parse(r).ok()) else {
         return Ok(RecordOutcome::Ignored(IgnoredBecause::NoReference));
     };
-    let Some(booking) = svc.store.get_booking(&reference).await? else {
+    let Some(booking) = svc.bookings.get_booking(&reference).await? else {
         tracing::warn!(%reference, "payment event for an unknown booking");
         return Ok(RecordOutcome::Ignored(IgnoredBecause::UnknownBooking));
     };

@@ -17,7 +17,7 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::changes::{save, transition};
-use crate::{AppError, Services};
+use crate::{AppError, SettlePorts};
 
 /// More rounds than any booking needs (the longest path is confirm, capture, settle, or reinstate, void, settle);
 /// a booking still unsettled after them is left due.
@@ -61,8 +61,8 @@ pub struct Reconciliation {
 
 /// Brings `reference`'s money in line with its state. Errors only when the store cannot even record that a
 /// retry is due; provider trouble is absorbed into a scheduled retry.
-pub async fn reconcile(svc: &Services, reference: &BookingRef, trigger: Trigger) -> Result<Reconciliation, AppError> {
-    let mut booking = svc.store.get_booking(reference).await?.ok_or(AppError::NotFound)?;
+pub async fn reconcile(svc: &SettlePorts, reference: &BookingRef, trigger: Trigger) -> Result<Reconciliation, AppError> {
+    let mut booking = svc.bookings.get_booking(reference).await?.ok_or(AppError::NotFound)?;
     let mut effects = Vec::new();
     // The provider's view, reused while only our side changes (a transition does not move money).
     let mut intent = None;
@@ -82,6 +82,10 @@ pub async fn reconcile(svc: &Services, reference: &BookingRef, trigger: Trigger)
                 effects.push(Effect::Settled);
                 return Ok(done(settled, effects, false));
             }
+            Ok(Round::ChangedAndSettled { booking: settled, effect }) => {
+                effects.extend([effect, Effect::Settled]);
+                return Ok(done(settled, effects, false));
+            }
             Ok(Round::ChangedThenTrouble { booking: next, effect }) => {
                 effects.push(effect);
                 booking = next;
@@ -99,7 +103,7 @@ pub async fn reconcile(svc: &Services, reference: &BookingRef, trigger: Trigger)
                 return Ok(done(booking, effects, delay.is_none()));
             }
             // Someone else changed the booking meanwhile (a webhook, the guest, the schedule): look again.
-            Err(AppError::Conflict) => booking = svc.store.get_booking(reference).await?.ok_or(AppError::NotFound)?,
+            Err(AppError::Conflict) => booking = svc.bookings.get_booking(reference).await?.ok_or(AppError::NotFound)?,
             Err(e) => return Err(e),
         }
     }
@@ -131,13 +135,15 @@ enum Round {
     Moved { effect: Option<Effect>, intent: Option<PaymentIntent> },
     /// The provider holds exactly what the booking keeps, and the booking says so.
     Settled(Booking),
+    /// Our side changed to a state the provider already matches: settled in the same write.
+    ChangedAndSettled { booking: Booking, effect: Effect },
     /// Our side changed, then the provider failed: stop and retry later.
     ChangedThenTrouble { booking: Booking, effect: Effect },
     /// Try again after this delay (`None`: the usual backoff).
     Later(Option<Duration>),
 }
 
-async fn round(svc: &Services, booking: &Booking, known: Option<PaymentIntent>, trigger: Trigger) -> Result<Round, AppError> {
+async fn round(svc: &SettlePorts, booking: &Booking, known: Option<PaymentIntent>, trigger: Trigger) -> Result<Round, AppError> {
     let now = svc.clock.now();
     let Some(payment) = booking.payment() else {
         // No payment was ever opened: only the clock or the guest can end a hold.
@@ -165,22 +171,29 @@ async fn round(svc: &Services, booking: &Booking, known: Option<PaymentIntent>, 
         },
     };
     let reference = booking.reference();
-    let changed = |booking: Booking, effect: Effect| Round::Changed { booking, effect, intent: Some(intent.clone()) };
+    let changed = |(booking, settled): (Booking, bool), effect: Effect| {
+        if settled {
+            Round::ChangedAndSettled { booking, effect }
+        } else {
+            Round::Changed { booking, effect, intent: Some(intent.clone()) }
+        }
+    };
+    let change = |action: Action| change(svc, booking, action, &intent, trigger);
     match next_step(booking, &intent.snapshot(), now, trigger) {
         Step::Nothing => Ok(Round::Done),
         Step::Wait => Ok(Round::Later(Some(FIRST_RETRY))),
-        Step::Confirm => Ok(changed(transition(svc, booking, Action::Confirm, None).await?, Effect::Confirmed)),
-        Step::Expire => Ok(changed(transition(svc, booking, Action::Expire, None).await?, Effect::Expired)),
-        Step::Release => Ok(changed(transition(svc, booking, Action::Release, None).await?, Effect::Released)),
+        Step::Confirm => Ok(changed(change(Action::Confirm).await?, Effect::Confirmed)),
+        Step::Expire => Ok(changed(change(Action::Expire).await?, Effect::Expired)),
+        Step::Release => Ok(changed(change(Action::Release).await?, Effect::Released)),
         Step::CancelUnpaid => {
             tracing::warn!(%reference, "confirmed booking without a payment; cancelling it");
-            Ok(changed(transition(svc, booking, Action::Cancel, None).await?, Effect::CancelledUnpaid))
+            Ok(changed(change(Action::Cancel).await?, Effect::CancelledUnpaid))
         }
-        Step::Reinstate => match transition(svc, booking, Action::Reinstate, None).await {
+        Step::Reinstate => match change(Action::Reinstate).await {
             Ok(next) => Ok(changed(next, Effect::Reinstated)),
             Err(AppError::SoldOut { .. }) => {
                 tracing::info!(%reference, "late payment for rooms sold meanwhile; cancelling");
-                Ok(changed(transition(svc, booking, Action::Void, None).await?, Effect::CancelledSoldOut))
+                Ok(changed(change(Action::Void).await?, Effect::CancelledSoldOut))
             }
             Err(e) => Err(e),
         },
@@ -225,10 +238,34 @@ async fn round(svc: &Services, booking: &Booking, known: Option<PaymentIntent>, 
     }
 }
 
+/// Applies `action`; when the provider already holds what the new state keeps (a hold whose intent is closed
+/// expiring, say), the booking is recorded settled in the same write, so it is never seen owing nothing "pending".
+/// Returns the stored booking and whether it is settled now.
+async fn change(
+    svc: &SettlePorts,
+    booking: &Booking,
+    action: Action,
+    intent: &PaymentIntent,
+    trigger: Trigger,
+) -> Result<(Booking, bool), AppError> {
+    let now = svc.clock.now();
+    let (next, effect) = booking.apply(action, now)?;
+    let (next, event, settled) = match next_step(&next, &intent.snapshot(), now, trigger) {
+        Step::Settle { charged, refunded } => {
+            let settled = next.settled(charged, refunded, now);
+            let event = settled_event(&settled, charged, refunded);
+            (settled, event, true)
+        }
+        _ => (next, None, false),
+    };
+    save(svc, booking, &next, effect, event).await?;
+    Ok((next, settled))
+}
+
 /// Closes the intent without taking money. If the provider cannot be reached and the hold is over anyway (ran
 /// out, card failed, guest gave up), the rooms go back now and the intent is closed on a later attempt: a late
 /// payment then finds an expired or released booking and is reinstated or given back.
-async fn void(svc: &Services, booking: &Booking, intent_id: &str) -> Result<Round, AppError> {
+async fn void(svc: &SettlePorts, booking: &Booking, intent_id: &str) -> Result<Round, AppError> {
     match svc.payments.cancel(intent_id, &format!("void-{}", booking.reference())).await {
         Ok(intent) => Ok(Round::Moved { effect: Some(Effect::Voided), intent: Some(intent) }),
         Err(PaymentError::InvalidState(_)) => Ok(Round::Moved { effect: None, intent: None }),
@@ -256,7 +293,7 @@ fn provider_trouble(booking: &Booking, error: PaymentError, call: &str) -> Round
 
 /// Records that the next attempt is due later and returns the booking as stored. A hold that has not run out
 /// needs nothing: its own expiry brings it back.
-async fn schedule_retry(svc: &Services, booking: &Booking, delay: Option<Duration>) -> Result<Option<Booking>, AppError> {
+async fn schedule_retry(svc: &SettlePorts, booking: &Booking, delay: Option<Duration>) -> Result<Option<Booking>, AppError> {
     let now = svc.clock.now();
     // A hold that has not run out comes back at its expiry; a settled booking owes nothing (a read that failed
     // for it, say for a late webhook, must not make it due again).

@@ -4,7 +4,7 @@ use booking_domain::Trigger;
 use serde::{Deserialize, Serialize};
 
 use crate::settle::{Effect, reconcile};
-use crate::{AppError, Services};
+use crate::{AppError, SettlePorts};
 
 /// What one scheduled pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,8 +26,8 @@ impl SweepReport {
 /// The scheduled reconciliation: every booking the store lists as due (holds that ran out, captures, refunds
 /// and voids still owed) is reconciled against the provider's current view. Safe to run concurrently and
 /// repeatedly: each step re-reads and writes with the booking's version.
-pub async fn reconcile_due(svc: &Services, limit: usize) -> Result<SweepReport, AppError> {
-    let due = svc.store.due_bookings(svc.clock.now(), limit).await?;
+pub async fn reconcile_due(svc: &SettlePorts, limit: usize) -> Result<SweepReport, AppError> {
+    let due = svc.bookings.due_bookings(svc.clock.now(), limit).await?;
     let mut report = SweepReport { due: due.len(), ..SweepReport::default() };
     for booking in due {
         match reconcile(svc, booking.reference(), Trigger::Routine).await {

@@ -100,7 +100,8 @@ fn act() -> impl Strategy<Value = Act> {
 }
 
 struct World {
-    svc: Services,
+    money: MoneyPorts,
+    notify: NotifyPorts,
     stripe: TestStripe,
     store: Arc<EmbeddedStore>,
     faulty: FaultyStore,
@@ -129,15 +130,26 @@ impl World {
         let stripe = TestStripe::start(clock.clone()).await;
         let sent = Arc::new(FaultyNotifier::default());
         let hotel = Hotel::from_json(DEMO_CATALOG_JSON).unwrap();
-        let svc = Services {
-            hotel: Arc::new(hotel.clone()),
-            store: Arc::new(faulty.clone()),
+        let shared = Arc::new(hotel.clone());
+        let faulty_store = Arc::new(faulty.clone());
+        let settle = SettlePorts {
+            hotel: shared.clone(),
+            bookings: faulty_store.clone(),
+            changes: faulty_store.clone(),
             payments: stripe.gateway(),
+            clock: clock.clone(),
+        };
+        let money = MoneyPorts { settle, idempotency: faulty_store.clone() };
+        let notify = NotifyPorts {
+            hotel: shared,
+            bookings: faulty_store.clone(),
+            idempotency: faulty_store,
             notifier: sent.clone(),
             clock: clock.clone(),
         };
         World {
-            svc,
+            money,
+            notify,
             stripe,
             store,
             faulty,
@@ -186,7 +198,7 @@ impl World {
                         notify_by: ContactPreference::Both,
                     },
                 };
-                if let Ok(created) = place_booking(&self.svc, &guest(*g), &format!("key-{g}-{key}-model"), request).await {
+                if let Ok(created) = place_booking(&self.money, &guest(*g), &format!("key-{g}-{key}-model"), request).await {
                     self.payments.insert(created.booking.reference, (created.payment.intent_id, created.payment.client_secret));
                 }
             }
@@ -208,7 +220,7 @@ impl World {
                 let i = pick % self.webhooks.len();
                 let event = self.webhooks[i].clone();
                 // A failed delivery stays queued: Stripe retries it.
-                if record_payment_event(&self.svc, event).await.is_ok() && !duplicate {
+                if record_payment_event(&self.money, event).await.is_ok() && !duplicate {
                     self.webhooks.remove(i);
                 }
             }
@@ -219,14 +231,14 @@ impl World {
                 }
             }
             Act::Sweep => {
-                let _ = reconcile_due(&self.svc, 100).await;
+                let _ = reconcile_due(&self.money.settle, 100).await;
             }
             Act::Cancel { pick } => {
                 let Some((reference, _)) = nth(&self.payments, *pick) else { return };
                 self.cancelled_by_guest.insert(reference.clone());
                 let reference = booking_domain::BookingRef::parse(reference).unwrap();
                 for g in 0..GUESTS {
-                    let _ = cancel_booking(&self.svc, &guest(g), &reference).await;
+                    let _ = cancel_booking(&self.money.settle, &guest(g), &reference).await;
                 }
             }
             Act::Race { pick } => {
@@ -236,8 +248,8 @@ impl World {
                 let owner = self.store.get_booking(&reference).await.unwrap().map(|b| b.guest().clone());
                 let Some(owner) = owner else { return };
                 let _ = tokio::join!(
-                    cancel_booking(&self.svc, &owner, &reference),
-                    reconcile(&self.svc, &reference, booking_domain::Trigger::Routine)
+                    cancel_booking(&self.money.settle, &owner, &reference),
+                    reconcile(&self.money.settle, &reference, booking_domain::Trigger::Routine)
                 );
             }
             Act::Advance { minutes } => self.clock.advance(Duration::minutes(*minutes)),
@@ -253,7 +265,7 @@ impl World {
     async fn notify_once(&mut self) {
         for event in self.store.pending_events(1000).await.unwrap() {
             let before = self.faulty.plan.injected() + self.sent.plan.injected();
-            let result = deliver_event(&self.svc, &event).await;
+            let result = deliver_event(&self.notify, &event).await;
             if result.is_err() || self.faulty.plan.injected() + self.sent.plan.injected() != before {
                 self.faulty_events.insert(event.id.clone());
             }
@@ -328,11 +340,11 @@ async fn drained(w: &mut World) -> Result<(), TestCaseError> {
     for _ in 0..12 {
         w.clock.advance(Duration::hours(2));
         for event in std::mem::take(&mut w.webhooks) {
-            if record_payment_event(&w.svc, event.clone()).await.is_err() {
+            if record_payment_event(&w.money, event.clone()).await.is_err() {
                 w.webhooks.push(event);
             }
         }
-        reconcile_due(&w.svc, 1000).await.map_err(|e| TestCaseError::fail(e.to_string()))?;
+        reconcile_due(&w.money.settle, 1000).await.map_err(|e| TestCaseError::fail(e.to_string()))?;
         w.collect_webhooks();
     }
     prop_assert!(w.webhooks.is_empty(), "webhooks still refused with no fault left: {:?}", w.webhooks);

@@ -16,7 +16,9 @@ const CARD_OK: &str = "4242424242424242";
 const CARD_DECLINED: &str = "4000000000000002";
 
 struct World {
-    svc: Services,
+    money: MoneyPorts,
+    read: ReadPorts,
+    notify: NotifyPorts,
     stripe: TestStripe,
     store: Arc<EmbeddedStore>,
     clock: Arc<ManualClock>,
@@ -30,14 +32,18 @@ async fn world() -> World {
     let store = Arc::new(EmbeddedStore::open(&dir.path().join("store.redb")).unwrap());
     let stripe = TestStripe::start(clock.clone()).await;
     let sent = Arc::new(FaultyNotifier::default());
-    let svc = Services {
-        hotel: Arc::new(Hotel::from_json(DEMO_CATALOG_JSON).unwrap()),
-        store: store.clone(),
+    let hotel = Arc::new(Hotel::from_json(DEMO_CATALOG_JSON).unwrap());
+    let settle = SettlePorts {
+        hotel: hotel.clone(),
+        bookings: store.clone(),
+        changes: store.clone(),
         payments: stripe.gateway(),
-        notifier: sent.clone(),
         clock: clock.clone(),
     };
-    World { svc, stripe, store, clock, sent, _dir: dir }
+    let money = MoneyPorts { settle, idempotency: store.clone() };
+    let read = ReadPorts { hotel: hotel.clone(), bookings: store.clone(), clock: clock.clone() };
+    let notify = NotifyPorts { hotel, bookings: store.clone(), idempotency: store.clone(), notifier: sent.clone(), clock: clock.clone() };
+    World { money, read, notify, stripe, store, clock, sent, _dir: dir }
 }
 
 fn request(room: &str, ci: &str, co: &str) -> BookingRequest {
@@ -56,7 +62,7 @@ fn guest(n: u8) -> GuestId {
 }
 
 async fn book(w: &World, g: u8, key: &str, room: &str, ci: &str, co: &str) -> BookingCreated {
-    place_booking(&w.svc, &guest(g), key, request(room, ci, co)).await.unwrap()
+    place_booking(&w.money, &guest(g), key, request(room, ci, co)).await.unwrap()
 }
 
 fn reference(created: &BookingCreated) -> BookingRef {
@@ -73,7 +79,7 @@ async fn pay(w: &World, created: &BookingCreated, card: &str) -> u16 {
 async fn deliver_webhooks(w: &World) -> Vec<Result<RecordOutcome, AppError>> {
     let mut outcomes = Vec::new();
     for event in w.stripe.webhooks() {
-        outcomes.push(record_payment_event(&w.svc, event).await);
+        outcomes.push(record_payment_event(&w.money, event).await);
     }
     outcomes
 }
@@ -104,7 +110,7 @@ async fn events(w: &World) -> Vec<EventKind> {
 }
 
 async fn sweep(w: &World) -> SweepReport {
-    reconcile_due(&w.svc, 100).await.unwrap()
+    reconcile_due(&w.money.settle, 100).await.unwrap()
 }
 
 fn eur(minor: i64) -> Money {
@@ -118,12 +124,12 @@ async fn an_authorization_confirms_captures_and_tells_the_guest_once() {
     assert_eq!(pay(&w, &created, CARD_OK).await, 200);
     let webhooks = w.stripe.webhooks();
     assert_eq!(webhooks.iter().map(|e| e.kind).collect::<Vec<_>>(), [PaymentEventKind::Authorized]);
-    let first = record_payment_event(&w.svc, webhooks[0].clone()).await.unwrap();
+    let first = record_payment_event(&w.money, webhooks[0].clone()).await.unwrap();
     assert!(
         matches!(&first, RecordOutcome::Reconciled(r) if r.effects == [Effect::Confirmed, Effect::Captured, Effect::Settled]),
         "{first:?}"
     );
-    assert_eq!(record_payment_event(&w.svc, webhooks[0].clone()).await.unwrap(), RecordOutcome::Duplicate);
+    assert_eq!(record_payment_event(&w.money, webhooks[0].clone()).await.unwrap(), RecordOutcome::Duplicate);
     assert_eq!(state(&w, &created).await, BookingState::Confirmed);
     let paid = intent(&w, &created).await;
     assert_eq!((paid.status, paid.amount_received), (PaymentStatus::Succeeded, created.booking.total.minor()));
@@ -172,7 +178,7 @@ async fn a_capture_that_lands_during_a_cancel_is_refunded() {
     assert!(events(&w).await.is_empty(), "no confirmation before the money is taken");
     // The guest cancels (free window: full refund); a capture lands just before our void.
     w.stripe.interleave(TestStripe::capture_first(StripeOp::Cancel, &created.payment.intent_id));
-    let view = cancel_booking(&w.svc, &guest(1), &reference(&created)).await.unwrap();
+    let view = cancel_booking(&w.money.settle, &guest(1), &reference(&created)).await.unwrap();
     assert_eq!(view.state, BookingState::Refunded);
     assert_eq!(view.money.status, MoneyStatus::Settled, "{view:?}");
     let money = intent(&w, &created).await;
@@ -194,7 +200,7 @@ async fn a_refund_the_provider_refused_is_driven_to_completion() {
     deliver_webhooks(&w).await;
     assert!(settled(&w, &created).await);
     w.stripe.fail_always(Some(Fault::Outage));
-    let view = cancel_booking(&w.svc, &guest(1), &reference(&created)).await.unwrap();
+    let view = cancel_booking(&w.money.settle, &guest(1), &reference(&created)).await.unwrap();
     assert_eq!((view.state, view.money.status), (BookingState::Refunded, MoneyStatus::Pending));
     assert_eq!(view.refund, Some(created.booking.total));
     assert!(events(&w).await.len() == 1, "only the confirmation so far: no 'refund on its way' yet");
@@ -216,7 +222,7 @@ async fn a_refund_the_provider_refused_is_driven_to_completion() {
     );
     // Nothing more is due, and cancelling again refunds nothing more.
     assert_eq!(sweep(&w).await.due, 0);
-    cancel_booking(&w.svc, &guest(1), &reference(&created)).await.unwrap();
+    cancel_booking(&w.money.settle, &guest(1), &reference(&created)).await.unwrap();
     assert_eq!(intent(&w, &created).await.amount_refunded, created.booking.total.minor());
 }
 
@@ -231,12 +237,12 @@ async fn a_confirmed_booking_whose_capture_keeps_failing_is_reconciled() {
     // Stripe's API is down when its webhook arrives: nothing is decided and the delivery is refused, so Stripe
     // sends it again.
     w.stripe.fail_always(Some(Fault::Outage));
-    assert!(record_payment_event(&w.svc, event.clone()).await.is_err());
+    assert!(record_payment_event(&w.money, event.clone()).await.is_err());
     assert_eq!(state(&w, &created).await, BookingState::Held);
     // Next delivery: confirmed, but the capture fails. No confirmation message yet.
     w.stripe.fail_always(None);
     w.stripe.fail_next(StripeOp::Capture, Fault::Outage);
-    assert!(record_payment_event(&w.svc, event).await.is_err());
+    assert!(record_payment_event(&w.money, event).await.is_err());
     assert_eq!(state(&w, &created).await, BookingState::Confirmed);
     assert!(events(&w).await.is_empty());
     // The schedule finishes it even if Stripe's retries never come.
@@ -261,7 +267,7 @@ async fn an_authorization_that_expired_uncaptured_cancels_the_booking() {
     assert_eq!(intent(&w, &created).await.status, PaymentStatus::Canceled);
     let webhooks = w.stripe.webhooks();
     assert_eq!(webhooks.iter().map(|e| e.kind).collect::<Vec<_>>(), [PaymentEventKind::Canceled]);
-    record_payment_event(&w.svc, webhooks[0].clone()).await.unwrap();
+    record_payment_event(&w.money, webhooks[0].clone()).await.unwrap();
     assert_eq!(state(&w, &created).await, BookingState::Cancelled);
     assert_eq!(taken(&w, "classic-double", "2030-04-20").await, 0);
     let zero = eur(0);
@@ -281,10 +287,10 @@ async fn a_stale_payment_failed_never_releases_a_paid_hold() {
     assert_eq!(pay(&w, &created, CARD_OK).await, 200);
     let authorized = w.stripe.webhooks();
     // The failure arrives last-but-processed-first.
-    record_payment_event(&w.svc, failed[0].clone()).await.unwrap();
+    record_payment_event(&w.money, failed[0].clone()).await.unwrap();
     assert_eq!(state(&w, &created).await, BookingState::Confirmed, "the current status (authorised) wins");
     assert_eq!(intent(&w, &created).await.status, PaymentStatus::Succeeded);
-    record_payment_event(&w.svc, authorized[0].clone()).await.unwrap();
+    record_payment_event(&w.money, authorized[0].clone()).await.unwrap();
     assert_eq!(state(&w, &created).await, BookingState::Confirmed);
     assert_eq!(taken(&w, "garden-single", "2030-05-01").await, 1);
 }
@@ -376,7 +382,7 @@ async fn a_failed_void_after_a_late_sold_out_payment_is_retried_until_done() {
         events(&w).await,
         [EventKind::BookingCancelled { reason: CancellationReason::SoldOutAfterHoldExpired, charged: zero, refunded: zero }]
     );
-    deliver_event(&w.svc, &w.store.pending_events(10).await.unwrap()[0]).await.unwrap();
+    deliver_event(&w.notify, &w.store.pending_events(10).await.unwrap()[0]).await.unwrap();
     assert!(w.sent.accepted()[0].body.contains("You have not been charged."));
 }
 
@@ -438,16 +444,16 @@ async fn cancelling_after_check_in_is_refused_and_the_preview_says_so() {
     // The day after check-out, and during the stay: 2030-01-05 15:00 in Lisbon is 15:00Z.
     for at in ["2030-01-16T10:00:00Z", "2030-01-05T15:00:00Z"] {
         w.clock.set(at.parse().unwrap());
-        let refused = cancel_booking(&w.svc, &guest(1), &reference(&created)).await;
+        let refused = cancel_booking(&w.money.settle, &guest(1), &reference(&created)).await;
         assert!(matches!(refused, Err(AppError::Rule(booking_domain::DomainError::CancellationClosed { .. }))), "{at}: {refused:?}");
-        let view = guest_booking(&w.svc, &guest(1), &reference(&created)).await.unwrap();
+        let view = guest_booking(&w.read, &guest(1), &reference(&created)).await.unwrap();
         assert!(matches!(view.cancellation, Some(CancellationView::Closed { .. })), "{view:?}");
     }
     assert_eq!(state(&w, &created).await, BookingState::Confirmed);
     assert_eq!(intent(&w, &created).await.amount_refunded, 0, "nothing refunded for nights slept");
     // One second before check-in it still works (the first night is kept).
     w.clock.set("2030-01-05T14:59:59Z".parse().unwrap());
-    let view = cancel_booking(&w.svc, &guest(1), &reference(&created)).await.unwrap();
+    let view = cancel_booking(&w.money.settle, &guest(1), &reference(&created)).await.unwrap();
     assert_eq!(view.refund.unwrap().minor(), created.booking.total.minor() - created.booking.nights[0].total.minor());
 }
 
@@ -458,24 +464,24 @@ async fn late_cancellation_keeps_the_first_night() {
     let created = book(&w, 1, "key-late-cancel", "classic-double", "2030-01-02", "2030-01-04").await;
     pay(&w, &created, CARD_OK).await;
     deliver_webhooks(&w).await;
-    let view = guest_booking(&w.svc, &guest(1), &reference(&created)).await.unwrap();
+    let view = guest_booking(&w.read, &guest(1), &reference(&created)).await.unwrap();
     let first_night = created.booking.nights[0].total.minor();
     assert!(matches!(view.cancellation, Some(CancellationView::Open { penalty, .. }) if penalty.minor() == first_night), "{view:?}");
-    let cancelled = cancel_booking(&w.svc, &guest(1), &reference(&created)).await.unwrap();
+    let cancelled = cancel_booking(&w.money.settle, &guest(1), &reference(&created)).await.unwrap();
     assert_eq!(cancelled.state, BookingState::Refunded);
     assert_eq!(cancelled.refund.unwrap().minor(), created.booking.total.minor() - first_night);
     assert_eq!(intent(&w, &created).await.amount_refunded, created.booking.total.minor() - first_night);
     assert_eq!(taken(&w, "classic-double", "2030-01-02").await, 0);
     // Cancelling again, even long after the provider forgot its idempotency keys, refunds nothing more.
     w.clock.advance(Duration::days(3));
-    let again = cancel_booking(&w.svc, &guest(1), &reference(&created)).await.unwrap();
+    let again = cancel_booking(&w.money.settle, &guest(1), &reference(&created)).await.unwrap();
     assert_eq!(again.state, BookingState::Refunded);
     assert_eq!(intent(&w, &created).await.amount_refunded, created.booking.total.minor() - first_night);
     assert_eq!(w.stripe.calls().iter().filter(|c| **c == StripeOp::Refund).count(), 1);
     // Another guest cannot see or cancel it.
     let r = reference(&created);
-    assert!(matches!(guest_booking(&w.svc, &guest(2), &r).await, Err(AppError::NotFound)));
-    assert!(matches!(cancel_booking(&w.svc, &guest(2), &r).await, Err(AppError::NotFound)));
+    assert!(matches!(guest_booking(&w.read, &guest(2), &r).await, Err(AppError::NotFound)));
+    assert!(matches!(cancel_booking(&w.money.settle, &guest(2), &r).await, Err(AppError::NotFound)));
 }
 
 /// A late cancel before the capture keeps exactly the penalty: the authorization is partly captured and the
@@ -487,7 +493,7 @@ async fn a_late_cancel_before_the_capture_captures_only_the_penalty() {
     pay(&w, &created, CARD_OK).await;
     w.stripe.fail_next(StripeOp::Capture, Fault::Outage);
     deliver_webhooks(&w).await;
-    let view = cancel_booking(&w.svc, &guest(1), &reference(&created)).await.unwrap();
+    let view = cancel_booking(&w.money.settle, &guest(1), &reference(&created)).await.unwrap();
     let penalty = created.booking.nights[0].total;
     let money = intent(&w, &created).await;
     assert_eq!((money.status, money.amount_received, money.amount_refunded), (PaymentStatus::Succeeded, penalty.minor(), 0));
@@ -507,7 +513,7 @@ async fn an_event_naming_another_bookings_intent_is_ignored() {
         intent_id: b.payment.intent_id.clone(),
         reference: Some(a.booking.reference.clone()),
     };
-    assert_eq!(record_payment_event(&w.svc, forged).await.unwrap(), RecordOutcome::Ignored(IgnoredBecause::ForeignIntent));
+    assert_eq!(record_payment_event(&w.money, forged).await.unwrap(), RecordOutcome::Ignored(IgnoredBecause::ForeignIntent));
     assert_eq!(state(&w, &a).await, BookingState::Held);
 }
 
@@ -517,15 +523,15 @@ async fn notifications_go_once_per_channel_and_a_failed_channel_is_retried_alone
     let mut req = request("classic-double", "2030-06-05", "2030-06-06");
     req.guest.phone = Some("+14155550100".into());
     req.guest.notify_by = ContactPreference::Both;
-    let created = place_booking(&w.svc, &guest(1), "key-notify-once", req).await.unwrap();
+    let created = place_booking(&w.money, &guest(1), "key-notify-once", req).await.unwrap();
     pay(&w, &created, CARD_OK).await;
     deliver_webhooks(&w).await;
     let event = w.store.pending_events(10).await.unwrap().remove(0);
     // Email accepted, SMS provider down: the email is recorded as sent before the SMS is tried.
     w.sent.plan.then([None, Some(Fault::Outage)]);
-    assert!(deliver_event(&w.svc, &event).await.is_err());
-    assert_eq!(deliver_event(&w.svc, &event).await.unwrap(), 1, "only the SMS goes out on the retry");
-    assert_eq!(deliver_event(&w.svc, &event).await.unwrap(), 0);
+    assert!(deliver_event(&w.notify, &event).await.is_err());
+    assert_eq!(deliver_event(&w.notify, &event).await.unwrap(), 1, "only the SMS goes out on the retry");
+    assert_eq!(deliver_event(&w.notify, &event).await.unwrap(), 0);
     let channels: Vec<_> = w.sent.accepted().iter().map(|m| m.dedup_key.rsplit('/').next().unwrap().to_owned()).collect();
     assert_eq!(channels, ["email", "sms"]);
 }

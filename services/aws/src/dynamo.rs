@@ -24,12 +24,9 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, KeysAndAttributes, Projection,
-    ProjectionType, Put, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
 use booking_domain::{Booking, BookingRef, GuestId, InventoryEffect, NightCount, RoomTypeId};
-use booking_ports::{BookingEvent, BookingStore, IdempotencyBegin, OutboxFeed, StoreError, Transition};
+use booking_ports::{BookingEvent, BookingReader, BookingWriter, IdempotencyBegin, IdempotencyStore, StoreCall, StoreError, Transition};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 const BY_GUEST: &str = "by-guest";
@@ -49,6 +46,34 @@ impl TableLayout {
     pub const INDEXES: [(&'static str, &'static str, &'static str); 2] =
         [(BY_GUEST, "gsi1pk", "gsi1sk"), (DUE_BY_TIME, "gsi2pk", "gsi2sk")];
     pub const TTL_ATTRIBUTE: &'static str = "expires_at";
+    /// On outbox items a poller has yet to deliver (`OutboxMarking::MarkPending`).
+    pub const OUTBOX_PENDING: &'static str = "pending";
+}
+
+/// The DynamoDB API actions each store call makes, for IAM: a function's role allows exactly the actions of the
+/// calls it declares (`infra/check/tests/parity.rs`). A transaction needs the actions of the items inside it.
+pub fn dynamodb_actions(call: StoreCall) -> &'static [&'static str] {
+    match call {
+        StoreCall::NightCounts => &["dynamodb:BatchGetItem"],
+        StoreCall::GetBooking => &["dynamodb:GetItem"],
+        StoreCall::BookingsForGuest | StoreCall::DueBookings => &["dynamodb:Query"],
+        // TransactWriteItems of counter updates, the booking put or update, and the outbox put.
+        StoreCall::PlaceHold | StoreCall::Transition => &["dynamodb:UpdateItem", "dynamodb:PutItem"],
+        // A conditional put, and a read of the record that refused it.
+        StoreCall::BeginIdempotent => &["dynamodb:PutItem", "dynamodb:GetItem"],
+        StoreCall::CompleteIdempotent => &["dynamodb:UpdateItem"],
+        StoreCall::AbandonIdempotent => &["dynamodb:DeleteItem"],
+    }
+}
+
+/// Whether outbox items are also marked for a poller, besides going out on the table's stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxMarking {
+    /// AWS: the stream invokes `notify`; nothing else reads the outbox.
+    StreamOnly,
+    /// The local stack on moto, which has no stream-triggered Lambda: items carry `TableLayout::OUTBOX_PENDING`
+    /// until the dev stack's poller has delivered them.
+    MarkPending,
 }
 
 /// The DynamoDB adapter. Cheap to clone (the SDK client is an `Arc` inside).
@@ -56,6 +81,7 @@ impl TableLayout {
 pub struct DynamoStore {
     client: Client,
     table: String,
+    outbox: OutboxMarking,
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {
@@ -114,59 +140,8 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
 }
 
 impl DynamoStore {
-    pub fn new(config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
-        DynamoStore { client: Client::new(config), table: table.into() }
-    }
-
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-
-    /// Creates the table as the CloudFormation template declares it (on-demand, two GSIs, NEW_IMAGE stream,
-    /// TTL). For local AWS mode and tests; in AWS the stack owns the table.
-    pub async fn create_table(&self) -> Result<(), StoreError> {
-        let attr = |name: &str| build(AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build());
-        let schema = |hash: &str, range: &str| -> Result<Vec<KeySchemaElement>, StoreError> {
-            Ok(vec![
-                build(KeySchemaElement::builder().attribute_name(hash).key_type(KeyType::Hash).build())?,
-                build(KeySchemaElement::builder().attribute_name(range).key_type(KeyType::Range).build())?,
-            ])
-        };
-        let mut request = self
-            .client
-            .create_table()
-            .table_name(&self.table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .set_key_schema(Some(schema(TableLayout::PARTITION_KEY, TableLayout::SORT_KEY)?))
-            .attribute_definitions(attr(TableLayout::PARTITION_KEY)?)
-            .attribute_definitions(attr(TableLayout::SORT_KEY)?)
-            .stream_specification(build(
-                StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::NewImage).build(),
-            )?);
-        for (index, hash, range) in TableLayout::INDEXES {
-            request = request.attribute_definitions(attr(hash)?).attribute_definitions(attr(range)?).global_secondary_indexes(build(
-                GlobalSecondaryIndex::builder()
-                    .index_name(index)
-                    .set_key_schema(Some(schema(hash, range)?))
-                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
-                    .build(),
-            )?);
-        }
-        match request.send().await {
-            Ok(_) => {}
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_in_use_exception()) => return Ok(()),
-            Err(e) => return Err(unavailable(e)),
-        }
-        self.client
-            .update_time_to_live()
-            .table_name(&self.table)
-            .time_to_live_specification(build(
-                TimeToLiveSpecification::builder().enabled(true).attribute_name(TableLayout::TTL_ATTRIBUTE).build(),
-            )?)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+    pub fn new(config: &aws_config::SdkConfig, table: impl Into<String>, outbox: OutboxMarking) -> Self {
+        DynamoStore { client: Client::new(config), table: table.into(), outbox }
     }
 
     fn counter_updates(&self, booking: &Booking, effect: InventoryEffect, capacity: u32) -> Result<Vec<TransactWriteItem>, StoreError> {
@@ -247,7 +222,7 @@ impl DynamoStore {
         item.insert("occurred_at".into(), s(event.occurred_at.to_rfc3339()));
         item.insert(TableLayout::TTL_ATTRIBUTE.into(), n((event.occurred_at + Duration::days(EVENT_RETENTION_DAYS)).timestamp()));
         if pending {
-            item.insert("pending".into(), s("1"));
+            item.insert(TableLayout::OUTBOX_PENDING.into(), s("1"));
         }
         let put = Put::builder().table_name(&self.table).set_item(Some(item)).condition_expression("attribute_not_exists(pk)");
         Ok(TransactWriteItem::builder().put(build(put.build())?).build())
@@ -294,9 +269,8 @@ impl DynamoStore {
         Ok(out.item)
     }
 
-    /// Whether outbox items are also marked for polling (local AWS mode, where no Lambda reads the stream).
-    fn poll_outbox(&self) -> bool {
-        self.table.starts_with("local-")
+    fn mark_pending(&self) -> bool {
+        self.outbox == OutboxMarking::MarkPending
     }
 }
 
@@ -306,7 +280,7 @@ fn request_token(reference: &BookingRef, version: u64) -> String {
 }
 
 #[async_trait]
-impl BookingStore for DynamoStore {
+impl BookingReader for DynamoStore {
     async fn night_counts(&self, room_type: &RoomTypeId, nights: &[NaiveDate], capacity: u32) -> Result<Vec<NightCount>, StoreError> {
         let mut taken: HashMap<String, i64> = HashMap::new();
         for chunk in nights.chunks(100) {
@@ -336,45 +310,6 @@ impl BookingStore for DynamoStore {
                 })
             })
             .collect()
-    }
-
-    async fn place_hold(&self, booking: &Booking, capacity: u32) -> Result<(), StoreError> {
-        let nights: Vec<NaiveDate> = booking.quote().request.stay.each_night().collect();
-        let mut items = self.counter_updates(booking, InventoryEffect::Take, capacity)?;
-        items.push(self.booking_put(booking)?);
-        let last = items.len() - 1;
-        // A reference that exists already is a conflict whatever the nights say (as the embedded store decides).
-        self.transact(items, &request_token(booking.reference(), booking.version()), |failed| {
-            if failed.contains(&last) {
-                StoreError::Conflict
-            } else {
-                failed.first().and_then(|i| nights.get(*i)).map_or(StoreError::Conflict, |night| StoreError::SoldOut { night: *night })
-            }
-        })
-        .await
-    }
-
-    async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError> {
-        let Transition { previous, next, effect, capacity, event } = change;
-        let nights: Vec<NaiveDate> = next.quote().request.stay.each_night().collect();
-        let counters = self.counter_updates(next, effect, capacity)?;
-        let counter_count = counters.len();
-        let mut items = vec![self.booking_update(previous, next)?];
-        items.extend(counters);
-        if let Some(event) = event {
-            items.push(self.event_put(event, self.poll_outbox())?);
-        }
-        // Item 0 is the booking, 1..=counter_count the nights, then the event.
-        self.transact(items, &request_token(next.reference(), next.version()), |failed| {
-            let first = failed.first().copied().unwrap_or(0);
-            match (first, nights.get(first.wrapping_sub(1))) {
-                (0, _) => StoreError::Conflict,
-                (i, Some(night)) if i <= counter_count && effect == InventoryEffect::Take => StoreError::SoldOut { night: *night },
-                (i, Some(night)) if i <= counter_count => StoreError::Corrupt(format!("release below zero on {night}")),
-                _ => StoreError::Conflict,
-            }
-        })
-        .await
     }
 
     async fn get_booking(&self, reference: &BookingRef) -> Result<Option<Booking>, StoreError> {
@@ -429,7 +364,52 @@ impl BookingStore for DynamoStore {
         }
         Ok(out)
     }
+}
 
+#[async_trait]
+impl BookingWriter for DynamoStore {
+    async fn place_hold(&self, booking: &Booking, capacity: u32) -> Result<(), StoreError> {
+        let nights: Vec<NaiveDate> = booking.quote().request.stay.each_night().collect();
+        let mut items = self.counter_updates(booking, InventoryEffect::Take, capacity)?;
+        items.push(self.booking_put(booking)?);
+        let last = items.len() - 1;
+        // A reference that exists already is a conflict whatever the nights say (as the embedded store decides).
+        self.transact(items, &request_token(booking.reference(), booking.version()), |failed| {
+            if failed.contains(&last) {
+                StoreError::Conflict
+            } else {
+                failed.first().and_then(|i| nights.get(*i)).map_or(StoreError::Conflict, |night| StoreError::SoldOut { night: *night })
+            }
+        })
+        .await
+    }
+
+    async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError> {
+        let Transition { previous, next, effect, capacity, event } = change;
+        let nights: Vec<NaiveDate> = next.quote().request.stay.each_night().collect();
+        let counters = self.counter_updates(next, effect, capacity)?;
+        let counter_count = counters.len();
+        let mut items = vec![self.booking_update(previous, next)?];
+        items.extend(counters);
+        if let Some(event) = event {
+            items.push(self.event_put(event, self.mark_pending())?);
+        }
+        // Item 0 is the booking, 1..=counter_count the nights, then the event.
+        self.transact(items, &request_token(next.reference(), next.version()), |failed| {
+            let first = failed.first().copied().unwrap_or(0);
+            match (first, nights.get(first.wrapping_sub(1))) {
+                (0, _) => StoreError::Conflict,
+                (i, Some(night)) if i <= counter_count && effect == InventoryEffect::Take => StoreError::SoldOut { night: *night },
+                (i, Some(night)) if i <= counter_count => StoreError::Corrupt(format!("release below zero on {night}")),
+                _ => StoreError::Conflict,
+            }
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for DynamoStore {
     async fn begin_idempotent(
         &self,
         key_name: &str,
@@ -529,50 +509,5 @@ impl BookingStore for DynamoStore {
             Err(e) => Err(unavailable(e)),
             Ok(_) => Ok(()),
         }
-    }
-}
-
-/// Local AWS mode only (tables named `local-*`): no Lambda reads the stream there, so the dev stack polls
-/// outbox items still marked `pending`. In AWS the stream delivers them and this is never called.
-#[async_trait]
-impl OutboxFeed for DynamoStore {
-    async fn pending_events(&self, limit: usize) -> Result<Vec<BookingEvent>, StoreError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .filter_expression("entity = :event AND attribute_exists(pending)")
-                .expression_attribute_values(":event", s("event"))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in page.items() {
-                out.push(serde_json::from_str::<BookingEvent>(str_attr(item, "payload")?).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() || out.len() >= limit {
-                out.sort_by(|a, b| a.occurred_at.cmp(&b.occurred_at).then_with(|| a.id.cmp(&b.id)));
-                out.truncate(limit);
-                return Ok(out);
-            }
-        }
-    }
-
-    async fn mark_dispatched(&self, event_id: &str) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("EVENT#{event_id}"), "EVENT")))
-            .update_expression("REMOVE pending")
-            .condition_expression("attribute_exists(pk)")
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
     }
 }

@@ -2,15 +2,15 @@
 //!
 //! Clients are built once per process from `aws-config` (credentials and region from the environment, an
 //! endpoint override for moto in tests and local AWS mode) and shared by every invocation of a warm Lambda.
-//! `moto` holds the test harness that starts moto's server for the adapters' own tests and the end-to-end run.
+//! What only the local stack and the tests need (moto, creating tables and topics, polling the outbox) lives in
+//! `booking-local-aws`, which no Lambda links.
 
 mod config;
 mod dynamo;
-pub mod moto;
 mod secrets;
 mod sns;
 
-pub use config::{AwsError, local_sdk_config, sdk_config};
-pub use dynamo::{DynamoStore, TableLayout};
+pub use config::{emulator_config, sdk_config, timeouts};
+pub use dynamo::{DynamoStore, OutboxMarking, TableLayout, dynamodb_actions};
 pub use secrets::{SecretError, StripeSecrets, stripe_secrets};
 pub use sns::SnsNotifier;

@@ -33,15 +33,6 @@ impl SnsNotifier {
         SnsNotifier { client: Client::new(config), topic_arn: topic_arn.into() }
     }
 
-    /// Creates (or finds, SNS's create is idempotent) a topic: local AWS mode and tests only.
-    pub async fn create_topic(config: &aws_config::SdkConfig, name: &str) -> Result<Self, NotifyError> {
-        let client = Client::new(config);
-        let out =
-            client.create_topic().name(name).send().await.map_err(|e| NotifyError::Unavailable(DisplayErrorContext(e).to_string()))?;
-        let arn = out.topic_arn.ok_or_else(|| NotifyError::Unavailable("no topic ARN returned".into()))?;
-        Ok(SnsNotifier { client, topic_arn: arn })
-    }
-
     pub fn topic_arn(&self) -> &str {
         &self.topic_arn
     }

@@ -5,8 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use booking_aws::DynamoStore;
-use booking_aws::moto::MotoServer;
-use booking_ports::BookingStore;
+use booking_aws::OutboxMarking;
+use booking_local_aws::create_table;
+use booking_local_aws::moto::MotoServer;
+use booking_ports::{BookingReader, BookingWriter};
 use booking_store_contract::{StoreRef, held};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -16,9 +18,10 @@ async fn dynamodb_store_honours_the_contract() {
     let counter = AtomicUsize::new(0);
     booking_store_contract::run_all(|| {
         let table = format!("bookings-{}", counter.fetch_add(1, Ordering::SeqCst));
-        let store = DynamoStore::new(&config, table);
+        let store = DynamoStore::new(&config, &table, OutboxMarking::StreamOnly);
+        let config = config.clone();
         async move {
-            store.create_table().await.unwrap();
+            create_table(&config, &table).await.unwrap();
             Arc::new(store) as StoreRef
         }
     })
@@ -30,8 +33,8 @@ async fn dynamodb_store_honours_the_contract() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_holds_for_the_last_room_admit_one() {
     let moto = MotoServer::start().await.unwrap();
-    let store = Arc::new(DynamoStore::new(&moto.sdk_config(), "race"));
-    store.create_table().await.unwrap();
+    let store = Arc::new(DynamoStore::new(&moto.sdk_config(), "race", OutboxMarking::StreamOnly));
+    create_table(&moto.sdk_config(), "race").await.unwrap();
     let mut tasks = Vec::new();
     for i in 0..50 {
         let store = store.clone();
@@ -61,9 +64,11 @@ fn dynamodb_store_agrees_with_the_model() {
     let counter = Arc::new(AtomicUsize::new(0));
     let (sequences, steps) = booking_store_contract::model::run(
         move || {
-            let store = DynamoStore::new(&config, format!("model-{}", counter.fetch_add(1, Ordering::SeqCst)));
+            let table = format!("model-{}", counter.fetch_add(1, Ordering::SeqCst));
+            let store = DynamoStore::new(&config, &table, OutboxMarking::StreamOnly);
+            let config = config.clone();
             Box::pin(async move {
-                store.create_table().await.unwrap();
+                create_table(&config, &table).await.unwrap();
                 Arc::new(store) as StoreRef
             })
         },

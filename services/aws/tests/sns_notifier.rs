@@ -4,7 +4,7 @@
 mod support;
 
 use booking_aws::SnsNotifier;
-use booking_aws::moto::MotoServer;
+use booking_local_aws::moto::MotoServer;
 use booking_ports::{Channel, Notifier, NotifyError, OutboundMessage};
 
 #[tokio::test]
@@ -13,7 +13,8 @@ async fn publishes_email_to_the_topic_and_sms_to_the_phone() {
     // moto keeps SMS text but not their message attributes: record the wire requests to check those.
     let recorder = support::record_in_front_of(&moto.endpoint).await;
     let config = moto.sdk_config().into_builder().endpoint_url(&recorder.endpoint).build();
-    let notifier = SnsNotifier::create_topic(&config, "booking-notifications").await.unwrap();
+    let topic = booking_local_aws::create_topic(&config, "booking-notifications").await.unwrap();
+    let notifier = SnsNotifier::new(&config, topic);
     let email = OutboundMessage {
         dedup_key: "HB-0000-0001#v3/email".into(),
         channel: Channel::Email { to: "ada@example.com".into(), subject: "Booking HB-0000-0001 confirmed".into() },
@@ -63,7 +64,7 @@ async fn publishes_email_to_the_topic_and_sms_to_the_phone() {
 #[tokio::test]
 async fn refuses_numbers_that_are_not_e164_before_calling_sns() {
     let moto = MotoServer::start().await.unwrap();
-    let notifier = SnsNotifier::create_topic(&moto.sdk_config(), "t").await.unwrap();
+    let notifier = SnsNotifier::new(&moto.sdk_config(), booking_local_aws::create_topic(&moto.sdk_config(), "t").await.unwrap());
     for bad in ["0155550100", "+0155550100", "+1 415 555 0100", "+1234567"] {
         let sms = OutboundMessage { dedup_key: "k".into(), channel: Channel::Sms { to: bad.into() }, body: "x".into() };
         assert!(matches!(notifier.send(&sms).await, Err(NotifyError::Rejected(_))), "{bad}");

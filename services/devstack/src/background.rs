@@ -6,12 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::event::dynamodb::Event;
-use booking_app::Services;
+use booking_functions::notify::Notify;
 use booking_ports::OutboxFeed;
 use tokio::sync::watch;
 
+use crate::gateway::Functions;
+
 /// Feeds pending outbox events to the `notify` handler as DynamoDB stream batches, marking those it delivered.
-pub async fn dispatch_once(services: &Services, outbox: &dyn OutboxFeed) -> usize {
+pub async fn dispatch_once(notify: &Notify, outbox: &dyn OutboxFeed) -> usize {
     let pending = match outbox.pending_events(25).await {
         Ok(p) => p,
         Err(e) => {
@@ -24,14 +26,14 @@ pub async fn dispatch_once(services: &Services, outbox: &dyn OutboxFeed) -> usiz
     }
     let mut records = Vec::new();
     for (i, event) in pending.iter().enumerate() {
-        match booking_functions::notify::stream_record(event, i as u64 + 1) {
+        match booking_local_aws::stream_record(event, i as u64 + 1) {
             Ok(record) => records.push(record),
             Err(e) => tracing::error!(error = %e, "could not encode stream record"),
         }
     }
     let mut batch = Event::default();
     batch.records = records;
-    let response = booking_functions::notify::handle(batch, services).await;
+    let response = notify.handle(batch).await;
     // Everything before the first failed sequence number was delivered.
     let failed_at = response.batch_item_failures.first().and_then(|f| f.item_identifier.as_deref()).and_then(|s| s.parse::<usize>().ok());
     let mut delivered = 0;
@@ -49,29 +51,29 @@ pub async fn dispatch_once(services: &Services, outbox: &dyn OutboxFeed) -> usiz
 }
 
 pub fn spawn_dispatcher(
-    services: Services,
+    functions: Arc<Functions>,
     outbox: Arc<dyn OutboxFeed>,
     every: Duration,
     mut stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            dispatch_once(&services, outbox.as_ref()).await;
+            dispatch_once(&functions.notify, outbox.as_ref()).await;
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
                 _ = stop.changed() => break,
             }
         }
         // One last pass so events written just before shutdown are not left for the next start.
-        dispatch_once(&services, outbox.as_ref()).await;
+        dispatch_once(&functions.notify, outbox.as_ref()).await;
     })
 }
 
-pub fn spawn_sweeper(services: Services, every: Duration, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+pub fn spawn_sweeper(functions: Arc<Functions>, every: Duration, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             // The same handler the scheduled `sweeper` Lambda runs.
-            if let Err(e) = booking_functions::sweeper::handle(serde_json::json!({"source": "local.scheduler"}), &services).await {
+            if let Err(e) = functions.sweeper.handle(serde_json::json!({"source": "local.scheduler"})).await {
                 tracing::error!(error = %e, "sweeper failed");
             }
             tokio::select! {

@@ -10,12 +10,14 @@ use std::sync::Arc;
 use axum::body::{Body as AxumBody, to_bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Request as AxumRequest, Response as AxumResponse, StatusCode};
-use booking_app::Services;
 use booking_functions::http::ApiError;
-use booking_functions::record::WebhookSecret;
-use booking_functions::routes::{Auth, Function, RouteMatch, RouteMiss, match_route};
-use booking_functions::{payment, query, record};
-use booking_ports::TokenVerifier;
+use booking_functions::notify::Notify;
+use booking_functions::payment::Payment;
+use booking_functions::query::Query;
+use booking_functions::record::Record;
+use booking_functions::sweeper::Sweeper;
+use booking_functions::{Auth, FunctionName, RouteMatch, RouteMiss, match_route};
+use booking_ports::{Clock, TokenVerifier};
 use lambda_http::Body;
 use serde_json::{Map, Value, json};
 use tracing::Instrument;
@@ -23,11 +25,20 @@ use tracing::Instrument;
 /// API Gateway's own payload limit is 10 MB; the functions apply their tighter limits.
 const MAX_GATEWAY_BODY: usize = 10 * 1024 * 1024;
 
-#[derive(Clone)]
+/// Every function, built by `booking_functions::wiring` as its Lambda binary builds it.
+#[derive(Debug)]
+pub struct Functions {
+    pub payment: Payment,
+    pub record: Record,
+    pub query: Query,
+    pub notify: Notify,
+    pub sweeper: Sweeper,
+}
+
 pub struct Gateway {
-    pub services: Services,
+    pub functions: Arc<Functions>,
     pub verifier: Arc<dyn TokenVerifier>,
-    pub webhook_secret: WebhookSecret,
+    pub clock: Arc<crate::DevClock>,
 }
 
 pub async fn handle(State(gw): State<Arc<Gateway>>, request: AxumRequest<AxumBody>) -> AxumResponse<AxumBody> {
@@ -49,9 +60,9 @@ async fn route(gw: &Gateway, request: AxumRequest<AxumBody>, request_id: &str) -
     let (parts, body) = request.into_parts();
     let method = parts.method.as_str().to_owned();
     let path = parts.uri.path().to_owned();
-    let RouteMatch { route, params } = match match_route(&method, &path) {
+    let RouteMatch { function, route, params } = match match_route(&method, &path) {
         Ok(found) => found,
-        Err(RouteMiss::MethodNotAllowed) => return Err(ApiError::method_not_allowed()),
+        Err(RouteMiss::MethodNotAllowed(_)) => return Err(ApiError::method_not_allowed()),
         Err(RouteMiss::NoSuchPath) => return Err(ApiError::not_found()),
     };
     let claims = match route.auth {
@@ -68,14 +79,27 @@ async fn route(gw: &Gateway, request: AxumRequest<AxumBody>, request_id: &str) -
     let bytes = to_bytes(body, MAX_GATEWAY_BODY)
         .await
         .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request body too large."))?;
-    let event =
-        proxy_event(&parts.method, &path, parts.uri.query(), &parts.headers, &bytes, route.resource, &params, claims.as_ref(), request_id);
+    let event = proxy_event(
+        &parts.method,
+        &path,
+        parts.uri.query(),
+        &parts.headers,
+        &bytes,
+        route.resource,
+        &params,
+        claims.as_ref(),
+        request_id,
+        gw.clock.now().timestamp_millis(),
+    );
     let lambda_request = lambda_http::request::from_str(&event.to_string())
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", format!("proxy event: {e}")))?;
-    let response = match route.function {
-        Function::Payment => payment::handle(lambda_request, &gw.services).await,
-        Function::Query => query::handle(lambda_request, &gw.services).await,
-        Function::Record => record::handle(lambda_request, &gw.services, &gw.webhook_secret).await,
+    let functions = &gw.functions;
+    let response = match function {
+        FunctionName::Payment => functions.payment.handle(lambda_request).await,
+        FunctionName::Query => functions.query.handle(lambda_request).await,
+        FunctionName::Record => functions.record.handle(lambda_request).await,
+        // Not behind API Gateway: the stream and the schedule invoke them (see `background`).
+        FunctionName::Notify | FunctionName::Sweeper => return Err(ApiError::not_found()),
     };
     Ok(from_lambda(response))
 }
@@ -92,6 +116,7 @@ fn proxy_event(
     params: &[(&str, String)],
     claims: Option<&booking_ports::Claims>,
     request_id: &str,
+    request_time_ms: i64,
 ) -> Value {
     let mut single = Map::new();
     let mut multi = Map::new();
@@ -145,7 +170,7 @@ fn proxy_event(
             "stage": "local",
             "requestId": request_id,
             "extendedRequestId": request_id,
-            "requestTimeEpoch": chrono::Utc::now().timestamp_millis(),
+            "requestTimeEpoch": request_time_ms,
             "httpMethod": method.as_str(),
             "resourcePath": resource,
             "path": path,

@@ -41,7 +41,9 @@ async fn main() -> anyhow::Result<()> {
     if let Some(offset) = args.clock_offset {
         config.clock = std::sync::Arc::new(devstack::DevClock::with_offset(offset));
     }
-    config.hotel = booking_functions::wiring::catalog()?;
+    if let Ok(path) = std::env::var(booking_functions::config::HOTEL_CATALOG_PATH) {
+        config.catalog = booking_functions::config::CatalogSource::File(path.into());
+    }
     if let Ok(secret_key) = std::env::var("STRIPE_SECRET_KEY") {
         let need = |name: &str| std::env::var(name).with_context(|| format!("{name} is required when STRIPE_SECRET_KEY is set"));
         config.real_stripe = Some(devstack::RealStripe {

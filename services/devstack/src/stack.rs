@@ -5,12 +5,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{any, get};
-use booking_app::Services;
-use booking_domain::Hotel;
-use booking_embedded::{EmbeddedStore, FileOutbox};
-use booking_functions::record::WebhookSecret;
+use booking_embedded::EmbeddedStore;
+use booking_functions::config::{
+    CatalogSource, CommonSettings, NotifierSettings, NotifySettings, OutboxDelivery, PaymentSettings, QuerySettings, RecordSettings,
+    Secret, StoreSettings, StripeKeys, StripeSettings, SweeperSettings,
+};
+use booking_functions::wiring;
 use booking_identity::{JwksVerifier, TokenUse, VerifierConfig};
-use booking_ports::{BookingStore, Clock, Notifier, OutboxFeed};
+use booking_ports::{Clock, OutboxFeed, PaymentGateway};
 use booking_stripe::{StripeConfig, StripeGateway};
 use local_idp::{DemoUser, Idp, IdpConfig};
 use local_stripe::{LocalStripe, LocalStripeConfig};
@@ -18,6 +20,7 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use crate::dev_clock::DevClock;
+use crate::gateway::Functions;
 use crate::secrets::LocalSecrets;
 use crate::{background, dev_clock, gateway, outbox_page, site};
 
@@ -46,7 +49,7 @@ pub struct StackConfig {
     pub site_dir: PathBuf,
     /// The stack's adjustable clock (`/dev/clock`); every part of the stack reads it.
     pub clock: Arc<DevClock>,
-    pub hotel: Hotel,
+    pub catalog: CatalogSource,
     pub sweep_every: Duration,
     pub dispatch_every: Duration,
     pub real_stripe: Option<RealStripe>,
@@ -62,7 +65,7 @@ impl StackConfig {
             data_dir,
             site_dir,
             clock: Arc::new(DevClock::default()),
-            hotel: Hotel::from_json(booking_domain::DEMO_CATALOG_JSON).map_err(|e| StackError::Setup(format!("catalog: {e}")))?,
+            catalog: CatalogSource::Demo,
             sweep_every: Duration::from_secs(5),
             dispatch_every: Duration::from_millis(200),
             real_stripe: None,
@@ -92,8 +95,12 @@ pub struct RunningStack {
     pub addr: SocketAddr,
     pub base_url: String,
     pub data_dir: PathBuf,
-    pub services: Services,
+    /// The stack's clock (what `/dev/clock` moves).
+    pub clock: Arc<DevClock>,
+    /// The stack's payment provider through the real adapter, for tests that look at what it holds.
+    pub payments: Arc<dyn PaymentGateway>,
     pub local_stripe_publishable_key: Option<String>,
+    functions: Arc<Functions>,
     outbox: Arc<dyn OutboxFeed>,
     local_stripe: Option<LocalStripe>,
     stop: watch::Sender<bool>,
@@ -126,7 +133,7 @@ impl RunningStack {
 
     /// Delivers pending outbox events now instead of waiting for the next tick (tests).
     pub async fn dispatch_now(&self) -> usize {
-        background::dispatch_once(&self.services, self.outbox.as_ref()).await
+        background::dispatch_once(&self.functions.notify, self.outbox.as_ref()).await
     }
 
     /// Waits until webhooks the local Stripe server has queued are delivered (or given up).
@@ -150,31 +157,65 @@ impl RunningStack {
     }
 }
 
-/// The adapters that differ between embedded and local-AWS mode.
-struct Ports {
-    store: Arc<dyn BookingStore>,
+/// Where the functions keep bookings and send messages: an embedded store and the outbox file, or DynamoDB and SNS
+/// on an AWS-compatible endpoint (moto: table `local-bookings` and topic `local-notifications`, created if
+/// missing, so the AWS adapters run the whole product).
+struct Storage {
+    store: StoreSettings,
+    notifier: NotifierSettings,
+    /// How the local stack reads the outbox (a DynamoDB stream does it in AWS).
     outbox: Arc<dyn OutboxFeed>,
-    notifier: Arc<dyn Notifier>,
     sent: outbox_page::Source,
 }
 
-fn local_ports(config: &StackConfig, outbox_path: &std::path::Path) -> Result<Ports, StackError> {
-    let store = Arc::new(EmbeddedStore::open(&config.data_dir.join("store.redb")).map_err(|e| setup("store")(e.to_string()))?);
-    let clock: Arc<dyn Clock> = config.clock.clone();
-    let notifier = FileOutbox::open(outbox_path, clock).map_err(|e| setup("outbox")(e.to_string()))?;
-    Ok(Ports { store: store.clone(), outbox: store, notifier: Arc::new(notifier), sent: outbox_page::Source::File(outbox_path.to_owned()) })
+async fn storage(config: &StackConfig) -> Result<Storage, StackError> {
+    match &config.aws_endpoint {
+        None => {
+            let path = config.data_dir.join("store.redb");
+            let feed = EmbeddedStore::open(&path).map_err(|e| setup("store")(e.to_string()))?;
+            let outbox_path = config.data_dir.join("outbox.jsonl");
+            Ok(Storage {
+                store: StoreSettings::Embedded { path },
+                notifier: NotifierSettings::OutboxFile { path: outbox_path.clone() },
+                outbox: Arc::new(feed),
+                sent: outbox_page::Source::File(outbox_path),
+            })
+        }
+        Some(endpoint) => {
+            let aws = booking_aws::emulator_config(endpoint);
+            let table = "local-bookings";
+            booking_local_aws::create_table(&aws, table).await.map_err(|e| setup("DynamoDB table")(e.to_string()))?;
+            let topic_arn =
+                booking_local_aws::create_topic(&aws, "local-notifications").await.map_err(|e| setup("SNS topic")(e.to_string()))?;
+            Ok(Storage {
+                store: StoreSettings::DynamoDb { table: table.to_owned(), outbox: OutboxDelivery::Polled },
+                notifier: NotifierSettings::Sns { topic_arn: topic_arn.clone() },
+                outbox: Arc::new(booking_local_aws::DynamoOutboxPoller::new(&aws, table)),
+                sent: outbox_page::Source::Moto { endpoint: endpoint.to_owned(), topic_arn },
+            })
+        }
+    }
 }
 
-/// DynamoDB and SNS on an AWS-compatible endpoint (moto): table `local-bookings` and topic `local-notifications`,
-/// created if missing, so the AWS adapters run the whole product.
-async fn aws_ports(endpoint: &str) -> Result<Ports, StackError> {
-    let aws = booking_aws::local_sdk_config(endpoint);
-    let store = Arc::new(booking_aws::DynamoStore::new(&aws, "local-bookings"));
-    store.create_table().await.map_err(|e| setup("DynamoDB table")(e.to_string()))?;
-    let notifier =
-        booking_aws::SnsNotifier::create_topic(&aws, "local-notifications").await.map_err(|e| setup("SNS topic")(e.to_string()))?;
-    let sent = outbox_page::Source::Moto { endpoint: endpoint.to_owned(), topic_arn: notifier.topic_arn().to_owned() };
-    Ok(Ports { store: store.clone(), outbox: store, notifier: Arc::new(notifier), sent })
+/// Builds every function through the same wiring its Lambda binary uses, with the local stack's settings.
+async fn functions(config: &StackConfig, storage: &Storage, stripe: StripeSettings) -> Result<Functions, StackError> {
+    let common =
+        CommonSettings { catalog: config.catalog.clone(), aws_endpoint: config.aws_endpoint.clone(), store: storage.store.clone() };
+    let clock: Arc<dyn Clock> = config.clock.clone();
+    let wired = |what: &'static str| move |e: wiring::WiringError| setup(what)(e.to_string());
+    Ok(Functions {
+        payment: wiring::payment(PaymentSettings { common: common.clone(), stripe: stripe.clone() }, clock.clone())
+            .await
+            .map_err(wired("payment"))?,
+        record: wiring::record(RecordSettings { common: common.clone(), stripe: stripe.clone() }, clock.clone())
+            .await
+            .map_err(wired("record"))?,
+        query: wiring::query(QuerySettings { common: common.clone() }, clock.clone()).await.map_err(wired("query"))?,
+        notify: wiring::notify(NotifySettings { common: common.clone(), notifier: storage.notifier.clone() }, clock.clone())
+            .await
+            .map_err(wired("notify"))?,
+        sweeper: wiring::sweeper(SweeperSettings { common, stripe }, clock).await.map_err(wired("sweeper"))?,
+    })
 }
 
 pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
@@ -184,17 +225,14 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let addr = listener.local_addr().map_err(|source| StackError::Bind { port: config.port, source })?;
     let base = format!("http://{addr}");
     let secrets = LocalSecrets::load_or_create(&config.data_dir).map_err(|e| setup("local secrets")(e.to_string()))?;
+    let hotel = config.catalog.load().map_err(|e| setup("catalog")(e.to_string()))?;
 
     let clock: Arc<dyn Clock> = config.clock.clone();
     let unix_now = {
         let clock = config.clock.clone();
         move || clock.unix_now()
     };
-    let outbox_path = config.data_dir.join("outbox.jsonl");
-    let ports = match &config.aws_endpoint {
-        None => local_ports(&config, &outbox_path)?,
-        Some(endpoint) => aws_ports(endpoint).await?,
-    };
+    let storage = storage(&config).await?;
 
     let (local_stripe, stripe_config, webhook_secret, publishable_key, payment_mode) = match &config.real_stripe {
         Some(real) => (
@@ -225,6 +263,14 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         }
     };
     let payments = StripeGateway::new(&stripe_config).map_err(|e| setup("stripe adapter")(e.to_string()))?;
+    let stripe = StripeSettings {
+        keys: StripeKeys::Direct {
+            secret_key: Secret::new(stripe_config.secret_key.clone()),
+            webhook_secret: Some(Secret::new(webhook_secret)),
+        },
+        base_url: stripe_config.base_url.clone(),
+    };
+    let functions = Arc::new(functions(&config, &storage, stripe).await?);
 
     let issuer = format!("{base}/idp");
     let idp = Idp::open(IdpConfig {
@@ -243,21 +289,10 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     )
     .with_clock(clock.clone());
 
-    let services = Services {
-        hotel: Arc::new(config.hotel.clone()),
-        store: ports.store,
-        payments: Arc::new(payments),
-        notifier: ports.notifier,
-        clock,
-    };
-    let gw = Arc::new(gateway::Gateway {
-        services: services.clone(),
-        verifier: Arc::new(verifier),
-        webhook_secret: WebhookSecret::new(webhook_secret),
-    });
+    let gw = Arc::new(gateway::Gateway { functions: functions.clone(), verifier: Arc::new(verifier), clock: config.clock.clone() });
 
     let site_config = json!({
-        "hotel": config.hotel.name(),
+        "hotel": hotel.name(),
         "apiBase": "/api",
         "identity": {
             "issuer": issuer,
@@ -270,7 +305,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         "payments": { "mode": payment_mode, "publishableKey": publishable_key, "apiBase": format!("{base}/stripe/") },
     });
     let site_state = Arc::new(site::Site { root: config.site_dir.clone(), config: site_config });
-    let outbox_state = Arc::new(outbox_page::OutboxPage { source: ports.sent });
+    let outbox_state = Arc::new(outbox_page::OutboxPage { source: storage.sent });
 
     let mut app = Router::new()
         .merge(Router::new().route("/api", any(gateway::handle)).route("/api/{*rest}", any(gateway::handle)).with_state(gw))
@@ -297,18 +332,20 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
             })
             .await
     });
-    let outbox = ports.outbox;
+    let outbox = storage.outbox;
     let tasks = vec![
-        background::spawn_dispatcher(services.clone(), outbox.clone(), config.dispatch_every, stop_rx.clone()),
-        background::spawn_sweeper(services.clone(), config.sweep_every, stop_rx),
+        background::spawn_dispatcher(functions.clone(), outbox.clone(), config.dispatch_every, stop_rx.clone()),
+        background::spawn_sweeper(functions.clone(), config.sweep_every, stop_rx),
     ];
     tracing::info!(%base, payments = payment_mode, aws_endpoint = config.aws_endpoint.as_deref().unwrap_or("none"), "local stack started");
     Ok(RunningStack {
         addr,
         base_url: base,
         data_dir: config.data_dir,
-        services,
+        clock: config.clock,
+        payments: Arc::new(payments),
         local_stripe_publishable_key: local_stripe.as_ref().map(|_| publishable_key),
+        functions,
         outbox,
         local_stripe,
         stop,

@@ -1,9 +1,10 @@
-use std::path::Path;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use async_trait::async_trait;
 use booking_domain::{Booking, BookingRef, GuestId, InventoryEffect, NightCount, RoomTypeId};
-use booking_ports::{BookingEvent, BookingStore, IdempotencyBegin, OutboxFeed, StoreError, Transition};
+use booking_ports::{BookingEvent, BookingReader, BookingWriter, IdempotencyBegin, IdempotencyStore, OutboxFeed, StoreError, Transition};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
@@ -73,8 +74,23 @@ fn from_json<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, StoreError
 }
 
 impl EmbeddedStore {
-    /// Opens (or creates) the database file at `path`.
+    /// Opens (or creates) the database file at `path`. A file this process has open already is shared, not
+    /// opened twice (redb locks its file): the local stack wires each function on its own, all on one store, as
+    /// each Lambda in AWS opens the one table.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        static OPEN: OnceLock<Mutex<HashMap<PathBuf, Weak<Database>>>> = OnceLock::new();
+        let key = std::path::absolute(path).map_err(unavailable)?;
+        let mut open = OPEN.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(db) = open.get(&key).and_then(Weak::upgrade) {
+            return Ok(EmbeddedStore { db });
+        }
+        let store = Self::create(path)?;
+        open.retain(|_, db| db.strong_count() > 0);
+        open.insert(key, Arc::downgrade(&store.db));
+        Ok(store)
+    }
+
+    fn create(path: &Path) -> Result<Self, StoreError> {
         let db = Database::create(path).map_err(unavailable)?;
         let txn = db.begin_write().map_err(unavailable)?;
         {
@@ -151,7 +167,7 @@ fn append_event(txn: &WriteTransaction, event: &BookingEvent) -> Result<(), Stor
 }
 
 #[async_trait]
-impl BookingStore for EmbeddedStore {
+impl BookingReader for EmbeddedStore {
     async fn night_counts(&self, room_type: &RoomTypeId, nights: &[NaiveDate], capacity: u32) -> Result<Vec<NightCount>, StoreError> {
         let room_type = room_type.clone();
         let nights = nights.to_vec();
@@ -165,61 +181,6 @@ impl BookingStore for EmbeddedStore {
                     Ok(NightCount { date, capacity, taken: u32::try_from(taken).map_err(corrupt)? })
                 })
                 .collect()
-        })
-        .await
-    }
-
-    async fn place_hold(&self, booking: &Booking, capacity: u32) -> Result<(), StoreError> {
-        let booking = booking.clone();
-        self.write(move |txn| {
-            let mut bookings = txn.open_table(BOOKINGS).map_err(unavailable)?;
-            if bookings.get(booking.reference().as_str()).map_err(unavailable)?.is_some() {
-                return Err(StoreError::Conflict);
-            }
-            take_nights(&mut txn.open_table(COUNTERS).map_err(unavailable)?, &booking, capacity)?;
-            bookings.insert(booking.reference().as_str(), to_json(&booking)?.as_slice()).map_err(unavailable)?;
-            txn.open_table(BY_GUEST).map_err(unavailable)?.insert(guest_key(&booking).as_str(), ()).map_err(unavailable)?;
-            if let Some(key) = due_key(&booking) {
-                txn.open_table(DUE).map_err(unavailable)?.insert(key.as_str(), ()).map_err(unavailable)?;
-            }
-            Ok(())
-        })
-        .await
-    }
-
-    async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError> {
-        let previous = change.previous.clone();
-        let next = change.next.clone();
-        let effect = change.effect;
-        let capacity = change.capacity;
-        let event = change.event.cloned();
-        self.write(move |txn| {
-            let mut bookings = txn.open_table(BOOKINGS).map_err(unavailable)?;
-            let current: Booking = match bookings.get(previous.reference().as_str()).map_err(unavailable)? {
-                Some(bytes) => from_json(bytes.value())?,
-                None => return Err(StoreError::Conflict),
-            };
-            if current.version() != previous.version() || next.version() <= current.version() {
-                return Err(StoreError::Conflict);
-            }
-            let mut counters = txn.open_table(COUNTERS).map_err(unavailable)?;
-            match effect {
-                InventoryEffect::Take => take_nights(&mut counters, &next, capacity)?,
-                InventoryEffect::Release => release_nights(&mut counters, &current)?,
-                InventoryEffect::None => {}
-            }
-            bookings.insert(next.reference().as_str(), to_json(&next)?.as_slice()).map_err(unavailable)?;
-            let mut due = txn.open_table(DUE).map_err(unavailable)?;
-            if let Some(key) = due_key(&current) {
-                due.remove(key.as_str()).map_err(unavailable)?;
-            }
-            if let Some(key) = due_key(&next) {
-                due.insert(key.as_str(), ()).map_err(unavailable)?;
-            }
-            if let Some(event) = &event {
-                append_event(txn, event)?;
-            }
-            Ok(())
         })
         .await
     }
@@ -278,7 +239,68 @@ impl BookingStore for EmbeddedStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl BookingWriter for EmbeddedStore {
+    async fn place_hold(&self, booking: &Booking, capacity: u32) -> Result<(), StoreError> {
+        let booking = booking.clone();
+        self.write(move |txn| {
+            let mut bookings = txn.open_table(BOOKINGS).map_err(unavailable)?;
+            if bookings.get(booking.reference().as_str()).map_err(unavailable)?.is_some() {
+                return Err(StoreError::Conflict);
+            }
+            take_nights(&mut txn.open_table(COUNTERS).map_err(unavailable)?, &booking, capacity)?;
+            bookings.insert(booking.reference().as_str(), to_json(&booking)?.as_slice()).map_err(unavailable)?;
+            txn.open_table(BY_GUEST).map_err(unavailable)?.insert(guest_key(&booking).as_str(), ()).map_err(unavailable)?;
+            if let Some(key) = due_key(&booking) {
+                txn.open_table(DUE).map_err(unavailable)?.insert(key.as_str(), ()).map_err(unavailable)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError> {
+        let previous = change.previous.clone();
+        let next = change.next.clone();
+        let effect = change.effect;
+        let capacity = change.capacity;
+        let event = change.event.cloned();
+        self.write(move |txn| {
+            let mut bookings = txn.open_table(BOOKINGS).map_err(unavailable)?;
+            let current: Booking = match bookings.get(previous.reference().as_str()).map_err(unavailable)? {
+                Some(bytes) => from_json(bytes.value())?,
+                None => return Err(StoreError::Conflict),
+            };
+            if current.version() != previous.version() || next.version() <= current.version() {
+                return Err(StoreError::Conflict);
+            }
+            let mut counters = txn.open_table(COUNTERS).map_err(unavailable)?;
+            match effect {
+                InventoryEffect::Take => take_nights(&mut counters, &next, capacity)?,
+                InventoryEffect::Release => release_nights(&mut counters, &current)?,
+                InventoryEffect::None => {}
+            }
+            bookings.insert(next.reference().as_str(), to_json(&next)?.as_slice()).map_err(unavailable)?;
+            let mut due = txn.open_table(DUE).map_err(unavailable)?;
+            if let Some(key) = due_key(&current) {
+                due.remove(key.as_str()).map_err(unavailable)?;
+            }
+            if let Some(key) = due_key(&next) {
+                due.insert(key.as_str(), ()).map_err(unavailable)?;
+            }
+            if let Some(event) = &event {
+                append_event(txn, event)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for EmbeddedStore {
     async fn begin_idempotent(
         &self,
         key: &str,

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use booking_embedded::{EmbeddedStore, FileOutbox};
-use booking_ports::{BookingStore, Channel, Notifier, OutboundMessage};
+use booking_ports::{BookingReader, BookingWriter, Channel, Notifier, OutboundMessage};
 use booking_store_contract::{held, t0};
 use booking_test_support::ManualClock;
 

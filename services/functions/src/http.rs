@@ -2,11 +2,13 @@
 //! the API returns is decided in [`ApiError::from`] and [`ApiError`]'s constructors, nowhere else.
 
 use booking_app::AppError;
-use booking_domain::{DomainError, GuestId};
+use booking_domain::{BookingRef, DomainError, GuestId};
 use http::{HeaderValue, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::{Serialize, de::DeserializeOwned};
+
+use crate::functions::{FunctionName, Operation};
 
 /// Bodies larger than this are refused before parsing: no request of ours needs more.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -88,6 +90,17 @@ pub fn resource(req: &Request) -> String {
         Some(RequestContext::ApiGatewayV1(ctx)) if ctx.resource_path.is_some() => ctx.resource_path.clone().unwrap_or_default(),
         _ => req.raw_http_path().to_owned(),
     }
+}
+
+/// Which of `function`'s operations API Gateway routed this request to.
+pub fn operation_of(function: FunctionName, req: &Request) -> Option<Operation> {
+    crate::functions::operation(function, req.method().as_str(), &resource(req))
+}
+
+/// The `{ref}` path parameter as a booking reference; a malformed one is as unknown as a missing one.
+pub fn reference(req: &Request) -> Result<BookingRef, ApiError> {
+    let raw = req.path_parameters().first("ref").map(str::to_owned).unwrap_or_default();
+    BookingRef::parse(&raw).map_err(|e| ApiError::new(StatusCode::NOT_FOUND, "booking_not_found", e.to_string()))
 }
 
 /// The signed-in guest, from the claims the Cognito authorizer put in the request context. The function trusts

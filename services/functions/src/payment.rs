@@ -1,25 +1,48 @@
-//! `payment`: POST /api/bookings. Prices the stay, holds the rooms, opens the Stripe PaymentIntent.
+//! `payment`: creating a booking (price, hold, open the PaymentIntent) and the guest's cancellation, a payment
+//! transaction too (refund or void).
 
-use booking_app::{BookingRequest, Services, place_booking};
-use http::{Method, StatusCode};
+use booking_app::{BookingCreated, BookingRequest, BookingView, MoneyPorts, cancel_booking, place_booking};
+use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
-use crate::http::{ApiError, guest, json_body, respond};
+use crate::functions::{FunctionName, Operation};
+use crate::http::{ApiError, error_response, guest, json_body, operation_of, reference, respond};
 
-pub async fn handle(req: Request, svc: &Services) -> Response<Body> {
-    let result = book(&req, svc).await;
-    respond(&req, StatusCode::CREATED, result)
+/// The function, wired.
+#[derive(Debug, Clone)]
+pub struct Payment {
+    ports: MoneyPorts,
 }
 
-async fn book(req: &Request, svc: &Services) -> Result<booking_app::BookingCreated, ApiError> {
-    if req.method() != Method::POST {
-        return Err(ApiError::method_not_allowed());
+impl Payment {
+    pub fn new(ports: MoneyPorts) -> Self {
+        Payment { ports }
     }
-    let guest = guest(req)?;
-    let key =
-        req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).ok_or_else(|| {
+
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        match operation_of(FunctionName::Payment, &req) {
+            Some(Operation::CreateBooking) => {
+                let result = self.book(&req).await;
+                respond(&req, StatusCode::CREATED, result)
+            }
+            Some(Operation::CancelMyBooking) => {
+                let result = self.cancel(&req).await;
+                respond(&req, StatusCode::OK, result)
+            }
+            _ => error_response(&req, &ApiError::not_found()),
+        }
+    }
+
+    async fn book(&self, req: &Request) -> Result<BookingCreated, ApiError> {
+        let guest = guest(req)?;
+        let key = req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).ok_or_else(|| {
             ApiError::bad_request("missing_idempotency_key", "Send an Idempotency-Key header so a retry cannot book twice.")
         })?;
-    let request: BookingRequest = json_body(req)?;
-    Ok(place_booking(svc, &guest, key, request).await?)
+        let request: BookingRequest = json_body(req)?;
+        Ok(place_booking(&self.ports, &guest, key, request).await?)
+    }
+
+    async fn cancel(&self, req: &Request) -> Result<BookingView, ApiError> {
+        Ok(cancel_booking(&self.ports.settle, &guest(req)?, &reference(req)?).await?)
+    }
 }

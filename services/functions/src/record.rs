@@ -1,36 +1,38 @@
 //! `record`: POST /api/webhooks/stripe. No JWT here: Stripe proves itself with the `Stripe-Signature` header,
 //! which is checked before the body is even parsed.
 
-use booking_app::{Services, record_payment_event};
+use booking_app::{MoneyPorts, record_payment_event};
 use booking_stripe::signature::{DEFAULT_TOLERANCE_SECS, verify};
 use booking_stripe::webhook::{Heard, heard, parse_event};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
-use crate::http::{ApiError, body_bytes, respond};
+use crate::config::Secret;
+use crate::functions::{FunctionName, Operation};
+use crate::http::{ApiError, body_bytes, error_response, operation_of, respond};
 
-/// The webhook endpoint's signing secret (`whsec_...`). Debug never shows it.
-#[derive(Clone)]
-pub struct WebhookSecret(String);
+/// The function, wired: its ports and the webhook endpoint's signing secret (`whsec_...`).
+#[derive(Debug, Clone)]
+pub struct Record {
+    ports: MoneyPorts,
+    secret: Secret,
+}
 
-impl WebhookSecret {
-    pub fn new(secret: String) -> Self {
-        WebhookSecret(secret)
+impl Record {
+    pub fn new(ports: MoneyPorts, secret: Secret) -> Self {
+        Record { ports, secret }
+    }
+
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        if operation_of(FunctionName::Record, &req) != Some(Operation::StripeWebhook) {
+            return error_response(&req, &ApiError::not_found());
+        }
+        let result = receive(&req, &self.ports, &self.secret).await;
+        respond(&req, StatusCode::OK, result)
     }
 }
 
-impl std::fmt::Debug for WebhookSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WebhookSecret(..)")
-    }
-}
-
-pub async fn handle(req: Request, svc: &Services, secret: &WebhookSecret) -> Response<Body> {
-    let result = receive(&req, svc, secret).await;
-    respond(&req, StatusCode::OK, result)
-}
-
-async fn receive(req: &Request, svc: &Services, secret: &WebhookSecret) -> Result<serde_json::Value, ApiError> {
+async fn receive(req: &Request, ports: &MoneyPorts, secret: &Secret) -> Result<serde_json::Value, ApiError> {
     let header = req
         .headers()
         .get("stripe-signature")
@@ -40,7 +42,7 @@ async fn receive(req: &Request, svc: &Services, secret: &WebhookSecret) -> Resul
     if payload.len() > 256 * 1024 {
         return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Webhook body too large."));
     }
-    verify(payload, header, &secret.0, svc.clock.now().timestamp(), DEFAULT_TOLERANCE_SECS).map_err(|e| {
+    verify(payload, header, secret.expose(), ports.settle.clock.now().timestamp(), DEFAULT_TOLERANCE_SECS).map_err(|e| {
         tracing::warn!(error = %e, "webhook signature rejected");
         ApiError::bad_request("invalid_signature", "Signature verification failed.")
     })?;
@@ -59,7 +61,7 @@ async fn receive(req: &Request, svc: &Services, secret: &WebhookSecret) -> Resul
         }
         Heard::Malformed => return Err(ApiError::bad_request("malformed_event", "payment_intent event without a payment intent")),
     };
-    let outcome = record_payment_event(svc, payment).await?;
+    let outcome = record_payment_event(ports, payment).await?;
     tracing::info!(event = %event.id, kind = %event.event_type, ?outcome, "webhook processed");
     Ok(serde_json::json!({ "received": true, "outcome": outcome }))
 }

@@ -1,171 +1,128 @@
-//! Builds the adapters a function needs from its environment, once per process (Lambda cold start). Fails fast,
-//! naming the missing or bad variable, so a misconfigured deployment never serves a request.
+//! Builds each function from its settings, once per process: the Lambda binary from the environment
+//! (`config::Env`), the local stack from its own values, through these same functions. Each function gets exactly
+//! the ports its `FunctionSpec` declares (a use case that never pays is never handed a payment gateway: the port
+//! sets are types), and its store is scoped to the calls it declares.
 //!
-//! | port     | AWS (deployed)                         | embedded (local)        |
-//! |----------|----------------------------------------|-------------------------|
-//! | store    | `TABLE_NAME` → DynamoDB                | `DATA_DIR` → redb       |
-//! | notifier | `NOTIFY_TOPIC_ARN` → SNS               | `DATA_DIR` → outbox file|
-//! | Stripe   | `STRIPE_SECRET_ARN` → Secrets Manager  | `STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`, `STRIPE_API_BASE` |
-//!
-//! `AWS_ENDPOINT_URL` points the AWS clients at a local emulator (moto).
+//! The clock is an argument: the Lambda binaries pass the system clock; only the local stack passes its adjustable
+//! one (and the binaries do not link the local stack: `xtask/tests/tidy.rs`).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use booking_app::Services;
-use booking_aws::{DynamoStore, SnsNotifier, sdk_config, stripe_secrets};
-use booking_domain::{DEMO_CATALOG_JSON, Hotel};
+use booking_app::{MoneyPorts, NotifyPorts, ReadPorts, SettlePorts};
+use booking_aws::{DynamoStore, OutboxMarking, SnsNotifier, sdk_config, stripe_secrets};
+use booking_domain::Hotel;
 use booking_embedded::{EmbeddedStore, FileOutbox};
-use booking_ports::{BookingStore, Clock, Notifier, PaymentGateway, SystemClock};
+use booking_ports::{BookingStore, Clock, Notifier};
 use booking_stripe::{StripeConfig, StripeGateway};
 
-use crate::record::WebhookSecret;
-use crate::unconfigured::Unconfigured;
+use crate::config::{
+    CommonSettings, ConfigError, NotifierSettings, NotifySettings, OutboxDelivery, PaymentSettings, QuerySettings, RecordSettings,
+    STRIPE_SECRET_ARN, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, Secret, StoreSettings, StripeKeys, StripeSettings, SweeperSettings,
+};
+use crate::functions::{FunctionSpec, NOTIFY, PAYMENT, QUERY, RECORD, SWEEPER};
+use crate::notify::Notify;
+use crate::payment::Payment;
+use crate::query::Query;
+use crate::record::Record;
+use crate::scope::ScopedStore;
+use crate::sweeper::Sweeper;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WiringError {
-    #[error("environment variable {0} is required")]
-    Missing(&'static str),
-    #[error("environment variable {name} is invalid: {reason}")]
-    Invalid { name: &'static str, reason: String },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     #[error("could not open {what}: {reason}")]
     Open { what: &'static str, reason: String },
 }
 
-fn var(name: &'static str) -> Result<String, WiringError> {
-    optional(name).ok_or(WiringError::Missing(name))
+pub async fn payment(settings: PaymentSettings, clock: Arc<dyn Clock>) -> Result<Payment, WiringError> {
+    let base = Base::open(&settings.common, &PAYMENT).await?;
+    let (payments, _) = stripe(&settings.stripe, &base).await?;
+    Ok(Payment::new(money(base, payments, clock)))
 }
 
-fn optional(name: &'static str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
+pub async fn record(settings: RecordSettings, clock: Arc<dyn Clock>) -> Result<Record, WiringError> {
+    let base = Base::open(&settings.common, &RECORD).await?;
+    let (payments, webhook_secret) = stripe(&settings.stripe, &base).await?;
+    let secret = webhook_secret.ok_or(ConfigError::Missing(STRIPE_WEBHOOK_SECRET))?;
+    Ok(Record::new(money(base, payments, clock), secret))
 }
 
-/// The hotel catalog: `HOTEL_CATALOG_PATH` if set, else the demo hotel compiled in.
-pub fn catalog() -> Result<Hotel, WiringError> {
-    let invalid = |e: String| WiringError::Invalid { name: "HOTEL_CATALOG_PATH", reason: e };
-    match optional("HOTEL_CATALOG_PATH") {
-        Some(path) => {
-            Hotel::from_json(&std::fs::read_to_string(&path).map_err(|e| invalid(e.to_string()))?).map_err(|e| invalid(e.to_string()))
-        }
-        None => Hotel::from_json(DEMO_CATALOG_JSON).map_err(|e| invalid(e.to_string())),
-    }
+pub async fn query(settings: QuerySettings, clock: Arc<dyn Clock>) -> Result<Query, WiringError> {
+    let base = Base::open(&settings.common, &QUERY).await?;
+    Ok(Query::new(ReadPorts { hotel: base.hotel, bookings: base.store, clock }))
 }
 
-/// Stripe's secret key and webhook secret: from Secrets Manager when `STRIPE_SECRET_ARN` is set, else from
-/// `STRIPE_SECRET_KEY` / `STRIPE_WEBHOOK_SECRET` (local runs).
-async fn stripe_keys(aws: &aws_config::SdkConfig) -> Result<(String, Option<String>), WiringError> {
-    match optional("STRIPE_SECRET_ARN") {
-        Some(arn) => {
-            let secrets =
-                stripe_secrets(aws, &arn).await.map_err(|e| WiringError::Invalid { name: "STRIPE_SECRET_ARN", reason: e.to_string() })?;
-            Ok((secrets.secret_key, Some(secrets.webhook_secret)))
-        }
-        None => Ok((var("STRIPE_SECRET_KEY")?, optional("STRIPE_WEBHOOK_SECRET"))),
-    }
-}
-
-/// Everything a function needs, wired from the environment.
-#[derive(Debug)]
-pub struct Wired {
-    pub services: Services,
-    /// Present when a webhook secret was configured (the `record` function requires it).
-    pub webhook_secret: Option<WebhookSecret>,
-}
-
-impl Wired {
-    pub fn webhook_secret(&self) -> Result<WebhookSecret, WiringError> {
-        self.webhook_secret.clone().ok_or(WiringError::Missing("STRIPE_WEBHOOK_SECRET (or STRIPE_SECRET_ARN)"))
-    }
-}
-
-/// Which ports a function uses. Each Lambda gets only the permissions and configuration for these (least
-/// privilege), so the others are wired to [`Unconfigured`], which refuses loudly if ever called. The template's
-/// environment variables and IAM actions are checked against these (`infra/check/tests/parity.rs`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Needs {
-    pub payments: bool,
-    pub notifier: bool,
-    /// DynamoDB actions its use cases perform (transactions need the actions of their parts).
-    pub dynamodb_actions: &'static [&'static str],
-}
-
-/// Idempotency records: claim (Put), read (Get), complete (Update), release (Delete).
-const IDEMPOTENCY: [&str; 4] = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"];
-
-impl Needs {
-    /// Holds (transaction of Update + Put), reads, idempotency.
-    pub const PAYMENT: Needs = Needs { payments: true, notifier: false, dynamodb_actions: &IDEMPOTENCY };
-    /// Transitions (Update + Put in a transaction), reads, idempotency.
-    pub const RECORD: Needs = Needs { payments: true, notifier: false, dynamodb_actions: &IDEMPOTENCY };
-    /// Availability (BatchGetItem), the guest index (Query), cancellation transitions.
-    pub const QUERY: Needs = Needs {
-        payments: true,
-        notifier: false,
-        dynamodb_actions: &["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-    };
-    /// The held-by-expiry index (Query) and expiry transitions.
-    pub const SWEEPER: Needs = Needs {
-        payments: true,
-        notifier: false,
-        dynamodb_actions: &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-    };
-    /// Reads the booking, idempotency per message.
-    pub const NOTIFY: Needs = Needs { payments: false, notifier: true, dynamodb_actions: &IDEMPOTENCY };
-
-    /// Every function, by the name its binary and template resources use.
-    pub const BY_FUNCTION: [(&'static str, Needs); 5] = [
-        ("payment", Self::PAYMENT),
-        ("record", Self::RECORD),
-        ("query", Self::QUERY),
-        ("sweeper", Self::SWEEPER),
-        ("notify", Self::NOTIFY),
-    ];
-
-    /// The environment variables the function reads when deployed (besides the optional `HOTEL_CATALOG_PATH`
-    /// and `RUST_LOG`).
-    pub fn aws_environment(self) -> Vec<&'static str> {
-        let mut vars = vec!["TABLE_NAME"];
-        if self.notifier {
-            vars.push("NOTIFY_TOPIC_ARN");
-        }
-        if self.payments {
-            vars.push("STRIPE_SECRET_ARN");
-        }
-        vars
-    }
-}
-
-pub async fn from_env(needs: Needs) -> Result<Wired, WiringError> {
-    let aws = sdk_config(optional("AWS_ENDPOINT_URL").as_deref(), None).await;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let data_dir = optional("DATA_DIR").map(PathBuf::from);
-    let local_dir = || -> Result<PathBuf, WiringError> {
-        let dir = data_dir.clone().ok_or(WiringError::Missing("TABLE_NAME or DATA_DIR"))?;
-        std::fs::create_dir_all(&dir).map_err(|e| WiringError::Open { what: "DATA_DIR", reason: e.to_string() })?;
-        Ok(dir)
-    };
-    let store: Arc<dyn BookingStore> = match optional("TABLE_NAME") {
-        Some(table) => Arc::new(DynamoStore::new(&aws, table)),
-        None => Arc::new(
-            EmbeddedStore::open(&local_dir()?.join("store.redb"))
-                .map_err(|e| WiringError::Open { what: "store", reason: e.to_string() })?,
+pub async fn notify(settings: NotifySettings, clock: Arc<dyn Clock>) -> Result<Notify, WiringError> {
+    let base = Base::open(&settings.common, &NOTIFY).await?;
+    let notifier: Arc<dyn Notifier> = match &settings.notifier {
+        NotifierSettings::Sns { topic_arn } => Arc::new(SnsNotifier::new(&base.aws, topic_arn.clone())),
+        NotifierSettings::OutboxFile { path } => Arc::new(
+            FileOutbox::open(path, clock.clone()).map_err(|e| WiringError::Open { what: "the outbox file", reason: e.to_string() })?,
         ),
     };
-    let notifier: Arc<dyn Notifier> = match (needs.notifier, optional("NOTIFY_TOPIC_ARN")) {
-        (false, _) => Arc::new(Unconfigured("notifier")),
-        (true, Some(topic)) => Arc::new(SnsNotifier::new(&aws, topic)),
-        (true, None) => Arc::new(
-            FileOutbox::open(&local_dir()?.join("outbox.jsonl"), clock.clone())
-                .map_err(|e| WiringError::Open { what: "outbox", reason: e.to_string() })?,
-        ),
+    let store = base.store;
+    Ok(Notify::new(NotifyPorts { hotel: base.hotel, bookings: store.clone(), idempotency: store, notifier, clock }))
+}
+
+pub async fn sweeper(settings: SweeperSettings, clock: Arc<dyn Clock>) -> Result<Sweeper, WiringError> {
+    let base = Base::open(&settings.common, &SWEEPER).await?;
+    let (payments, _) = stripe(&settings.stripe, &base).await?;
+    let store = base.store;
+    Ok(Sweeper::new(SettlePorts { hotel: base.hotel, bookings: store.clone(), changes: store, payments, clock }))
+}
+
+/// What every function opens: its catalogue, its scoped store, and the AWS SDK configuration (built once; it
+/// contacts nothing until a client uses it).
+struct Base {
+    hotel: Arc<Hotel>,
+    store: Arc<ScopedStore>,
+    aws: aws_config::SdkConfig,
+}
+
+impl Base {
+    async fn open(common: &CommonSettings, spec: &'static FunctionSpec) -> Result<Base, WiringError> {
+        let hotel = Arc::new(common.catalog.load()?);
+        let aws = sdk_config(common.aws_endpoint.as_deref()).await;
+        let store: Arc<dyn BookingStore> = match &common.store {
+            StoreSettings::DynamoDb { table, outbox } => {
+                let marking = match outbox {
+                    OutboxDelivery::Stream => OutboxMarking::StreamOnly,
+                    OutboxDelivery::Polled => OutboxMarking::MarkPending,
+                };
+                Arc::new(DynamoStore::new(&aws, table.clone(), marking))
+            }
+            StoreSettings::Embedded { path } => {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| WiringError::Open { what: "the data directory", reason: e.to_string() })?;
+                }
+                Arc::new(EmbeddedStore::open(path).map_err(|e| WiringError::Open { what: "the embedded store", reason: e.to_string() })?)
+            }
+        };
+        Ok(Base { hotel, store: Arc::new(ScopedStore::new(store, spec)), aws })
+    }
+}
+
+fn money(base: Base, payments: Arc<dyn booking_ports::PaymentGateway>, clock: Arc<dyn Clock>) -> MoneyPorts {
+    let store = base.store;
+    MoneyPorts {
+        settle: SettlePorts { hotel: base.hotel, bookings: store.clone(), changes: store.clone(), payments, clock },
+        idempotency: store,
+    }
+}
+
+/// The Stripe adapter and the webhook secret, from Secrets Manager or from the settings.
+async fn stripe(settings: &StripeSettings, base: &Base) -> Result<(Arc<dyn booking_ports::PaymentGateway>, Option<Secret>), WiringError> {
+    let (secret_key, webhook_secret) = match &settings.keys {
+        StripeKeys::SecretsManager { arn } => {
+            let secrets = stripe_secrets(&base.aws, arn)
+                .await
+                .map_err(|e| ConfigError::Invalid { name: STRIPE_SECRET_ARN, reason: e.to_string() })?;
+            (Secret::new(secrets.secret_key), Some(Secret::new(secrets.webhook_secret)))
+        }
+        StripeKeys::Direct { secret_key, webhook_secret } => (secret_key.clone(), webhook_secret.clone()),
     };
-    let (payments, webhook_secret): (Arc<dyn PaymentGateway>, _) = if needs.payments {
-        let (secret_key, webhook_secret) = stripe_keys(&aws).await?;
-        let stripe = StripeGateway::new(&StripeConfig { secret_key, base_url: optional("STRIPE_API_BASE") })
-            .map_err(|e| WiringError::Invalid { name: "STRIPE_SECRET_KEY", reason: e.to_string() })?;
-        (Arc::new(stripe), webhook_secret.map(WebhookSecret::new))
-    } else {
-        (Arc::new(Unconfigured("payment gateway")), None)
-    };
-    Ok(Wired { services: Services { hotel: Arc::new(catalog()?), store, payments, notifier, clock }, webhook_secret })
+    let gateway = StripeGateway::new(&StripeConfig { secret_key: secret_key.expose().to_owned(), base_url: settings.base_url.clone() })
+        .map_err(|e| ConfigError::Invalid { name: STRIPE_SECRET_KEY, reason: e.to_string() })?;
+    Ok((Arc::new(gateway), webhook_secret))
 }

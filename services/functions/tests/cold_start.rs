@@ -1,5 +1,6 @@
-//! Each Lambda binary wires only the ports it uses: a function missing configuration it does not need still
-//! starts, and one missing what it needs stops at cold start naming the variable.
+//! Each Lambda binary reads only its own configuration: a function missing what it does not need still starts
+//! (as far as a runtime loop outside Lambda can), and one missing what it needs stops at cold start naming the
+//! variable. The variables are the ones `FunctionSpec::aws_environment` lists (checked against the templates).
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 use std::process::Command;
@@ -22,13 +23,16 @@ fn functions_need_only_their_own_configuration() {
     // notify: store + SNS, no Stripe.
     let out = cold_start(env!("CARGO_BIN_EXE_notify"), &[table, topic]);
     assert!(out.contains("Missing AWS_LAMBDA_") && !out.contains("STRIPE"), "{out}");
-    // payment, query, sweeper: store + Stripe, no topic.
-    for bin in [env!("CARGO_BIN_EXE_payment"), env!("CARGO_BIN_EXE_query"), env!("CARGO_BIN_EXE_sweeper")] {
+    // payment, sweeper: store + Stripe, no topic.
+    for bin in [env!("CARGO_BIN_EXE_payment"), env!("CARGO_BIN_EXE_sweeper")] {
         let out = cold_start(bin, &[table, stripe]);
         assert!(out.contains("Missing AWS_LAMBDA_") && !out.contains("NOTIFY_TOPIC_ARN"), "{bin}: {out}");
         let out = cold_start(bin, &[table]);
         assert!(out.contains("STRIPE_SECRET_KEY is required"), "{bin}: {out}");
     }
+    // query: the store alone; it never touches Stripe or SNS.
+    let out = cold_start(env!("CARGO_BIN_EXE_query"), &[table]);
+    assert!(out.contains("Missing AWS_LAMBDA_") && !out.contains("STRIPE") && !out.contains("NOTIFY"), "{out}");
     // record: Stripe and its webhook secret.
     let out = cold_start(env!("CARGO_BIN_EXE_record"), &[table, stripe]);
     assert!(out.contains("STRIPE_WEBHOOK_SECRET"), "{out}");
@@ -36,5 +40,5 @@ fn functions_need_only_their_own_configuration() {
     assert!(out.contains("Missing AWS_LAMBDA_"), "{out}");
     // No store at all.
     let out = cold_start(env!("CARGO_BIN_EXE_notify"), &[topic]);
-    assert!(out.contains("TABLE_NAME or DATA_DIR"), "{out}");
+    assert!(out.contains("TABLE_NAME (or DATA_DIR locally)"), "{out}");
 }

@@ -3,11 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 use aws_lambda_events::event::dynamodb::EventRecord;
-use booking_aws::DynamoStore;
-use booking_aws::moto::MotoServer;
+use booking_aws::{DynamoStore, OutboxMarking};
 use booking_domain::Action;
 use booking_functions::notify::outbox_event;
-use booking_ports::{BookingEvent, BookingStore, EventKind, Transition};
+use booking_local_aws::moto::MotoServer;
+use booking_ports::{BookingEvent, BookingWriter, EventKind, Transition};
 use booking_store_contract::{held, t0};
 use serde_json::{Value, json};
 
@@ -33,8 +33,8 @@ async fn streams(endpoint: &str, action: &str, body: Value) -> Value {
 #[tokio::test]
 async fn confirmed_bookings_reach_notify_through_the_stream() {
     let moto = MotoServer::start().await.unwrap();
-    let store = DynamoStore::new(&moto.sdk_config(), "stream-test");
-    store.create_table().await.unwrap();
+    let store = DynamoStore::new(&moto.sdk_config(), "stream-test", OutboxMarking::StreamOnly);
+    booking_local_aws::create_table(&moto.sdk_config(), "stream-test").await.unwrap();
     let booking = held(7, "g", "classic-double", "2030-02-01", "2030-02-03", 1);
     store.place_hold(&booking, 10).await.unwrap();
     let (next, effect) = booking.apply(Action::Confirm, t0()).unwrap();

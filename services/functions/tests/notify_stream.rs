@@ -7,34 +7,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use aws_lambda_events::event::dynamodb::Event;
-use booking_app::Services;
-use booking_domain::{Action, DEMO_CATALOG_JSON, Hotel, Money};
+use booking_app::NotifyPorts;
+use booking_domain::{Action, DEMO_CATALOG_JSON, Hotel};
 use booking_embedded::EmbeddedStore;
-use booking_functions::notify::{handle, outbox_event, stream_record};
+use booking_functions::notify::{Notify, outbox_event};
+use booking_local_aws::stream_record;
 use booking_ports::*;
 use booking_store_contract::{held, t0};
 use booking_test_support::ManualClock;
-
-struct NoPayments;
-
-#[async_trait]
-impl PaymentGateway for NoPayments {
-    async fn create_intent(&self, _: &CreateIntent) -> Result<PaymentIntent, PaymentError> {
-        Err(PaymentError::Unavailable("not in this test".into()))
-    }
-    async fn retrieve(&self, id: &str) -> Result<PaymentIntent, PaymentError> {
-        Err(PaymentError::NotFound(id.into()))
-    }
-    async fn capture(&self, id: &str, _: Money, _: &str) -> Result<PaymentIntent, PaymentError> {
-        Err(PaymentError::NotFound(id.into()))
-    }
-    async fn cancel(&self, id: &str, _: &str) -> Result<PaymentIntent, PaymentError> {
-        Err(PaymentError::NotFound(id.into()))
-    }
-    async fn refund(&self, id: &str, _: Money, _: &str) -> Result<Refund, PaymentError> {
-        Err(PaymentError::NotFound(id.into()))
-    }
-}
 
 /// Fails every send after the first `ok` ones.
 struct FlakyNotifier {
@@ -63,10 +43,10 @@ async fn delivers_outbox_inserts_and_reports_the_first_failure() {
         events.push(event);
     }
     let notifier = Arc::new(FlakyNotifier { ok: 1, sent: AtomicUsize::new(0) });
-    let svc = Services {
+    let ports = NotifyPorts {
         hotel: Arc::new(Hotel::from_json(DEMO_CATALOG_JSON).unwrap()),
-        store,
-        payments: Arc::new(NoPayments),
+        bookings: store.clone(),
+        idempotency: store,
         notifier: notifier.clone(),
         clock: Arc::new(ManualClock::new(t0())),
     };
@@ -78,7 +58,7 @@ async fn delivers_outbox_inserts_and_reports_the_first_failure() {
     assert_eq!(outbox_event(&batch.records[1]).as_ref(), Some(&events[0]), "the wire format round-trips");
     assert_eq!(outbox_event(&batch.records[0]), None, "non-inserts are skipped");
 
-    let response = handle(batch.clone(), &svc).await;
+    let response = Notify::new(ports.clone()).handle(batch.clone()).await;
     let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone().unwrap()).collect();
     assert_eq!(failed, ["3"], "stops at the first failure and reports its sequence number");
     assert_eq!(notifier.sent.load(Ordering::SeqCst), 2);
@@ -86,8 +66,7 @@ async fn delivers_outbox_inserts_and_reports_the_first_failure() {
     // Lambda retries the batch: the delivered one is not sent again.
     let retry = FlakyNotifier { ok: usize::MAX, sent: AtomicUsize::new(0) };
     let retry = Arc::new(retry);
-    let svc = Services { notifier: retry.clone(), ..svc };
-    let response = handle(batch, &svc).await;
+    let response = Notify::new(NotifyPorts { notifier: retry.clone(), ..ports }).handle(batch).await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(retry.sent.load(Ordering::SeqCst), 2, "only the two undelivered events are sent");
 }

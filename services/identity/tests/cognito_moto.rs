@@ -9,8 +9,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use booking_aws::moto::MotoServer;
 use booking_identity::{JwksVerifier, TokenUse, VerifierConfig};
+use booking_local_aws::moto::MotoServer;
 use booking_ports::{IdentityError, TokenVerifier};
 use serde_json::{Value, json};
 

@@ -19,4 +19,4 @@ pub use identity::{Claims, IdentityError, TokenVerifier};
 pub use notifier::{Channel, Notifier, NotifyError, OutboundMessage};
 pub use payment::{CreateIntent, PaymentError, PaymentGateway, PaymentIntent, PaymentStatus, Refund};
 pub use provider_events::{PaymentEvent, PaymentEventKind};
-pub use store::{BookingStore, IdempotencyBegin, StoreError, Transition};
+pub use store::{BookingReader, BookingStore, BookingWriter, IdempotencyBegin, IdempotencyStore, StoreCall, StoreError, Transition};

@@ -43,23 +43,46 @@ pub enum IdempotencyBegin {
     PayloadMismatch,
 }
 
-/// Bookings, holds, room counters and idempotency records.
+/// Every call a store offers, by name: what a function declares it uses (`booking_functions::FUNCTIONS`), what its
+/// wiring lets through, and what the DynamoDB adapter turns into IAM actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StoreCall {
+    NightCounts,
+    GetBooking,
+    BookingsForGuest,
+    DueBookings,
+    PlaceHold,
+    Transition,
+    BeginIdempotent,
+    CompleteIdempotent,
+    AbandonIdempotent,
+}
+
+impl StoreCall {
+    pub const ALL: [StoreCall; 9] = [
+        Self::NightCounts,
+        Self::GetBooking,
+        Self::BookingsForGuest,
+        Self::DueBookings,
+        Self::PlaceHold,
+        Self::Transition,
+        Self::BeginIdempotent,
+        Self::CompleteIdempotent,
+        Self::AbandonIdempotent,
+    ];
+
+    /// Reads change nothing: a function that makes only these needs only read access.
+    pub fn is_read(self) -> bool {
+        matches!(self, Self::NightCounts | Self::GetBooking | Self::BookingsForGuest | Self::DueBookings)
+    }
+}
+
+/// Reading bookings and room counters.
 ///
-/// Contract (tested for every adapter by `booking-store-contract`):
-/// - `place_hold` takes `rooms` on every night of the stay or on none, and never lets a night exceed capacity,
-///   under any concurrency;
-/// - `transition` is all-or-nothing and refuses a stale `previous` with `Conflict`;
-/// - counters never drift: taken == sum of rooms of Held/Confirmed bookings, per night;
-/// - a hold or reinstatement of more rooms than `capacity` is refused (`SoldOut`) even on nights nobody booked;
-/// - idempotency claims are owned: only the owner completes or releases its claim.
+/// Contract (tested for every adapter by `booking-store-contract`): reads see every write that returned `Ok`.
 #[async_trait]
-pub trait BookingStore: Send + Sync {
+pub trait BookingReader: Send + Sync {
     async fn night_counts(&self, room_type: &RoomTypeId, nights: &[NaiveDate], capacity: u32) -> Result<Vec<NightCount>, StoreError>;
-
-    /// Writes a new Held booking and takes its rooms. `Conflict` if the reference exists.
-    async fn place_hold(&self, booking: &Booking, capacity: u32) -> Result<(), StoreError>;
-
-    async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError>;
 
     async fn get_booking(&self, reference: &BookingRef) -> Result<Option<Booking>, StoreError>;
 
@@ -69,7 +92,27 @@ pub trait BookingStore: Send + Sync {
     /// Bookings the scheduled reconciliation must look at by `now` ([`Booking::due_at`]: holds that ran out,
     /// money still to move), earliest first.
     async fn due_bookings(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError>;
+}
 
+/// Changing bookings and the rooms they take, atomically.
+///
+/// Contract (tested for every adapter by `booking-store-contract`):
+/// - `place_hold` takes `rooms` on every night of the stay or on none, and never lets a night exceed capacity,
+///   under any concurrency;
+/// - `transition` is all-or-nothing and refuses a stale `previous` with `Conflict`;
+/// - counters never drift: taken == sum of rooms of Held/Confirmed bookings, per night;
+/// - a hold or reinstatement of more rooms than `capacity` is refused (`SoldOut`) even on nights nobody booked.
+#[async_trait]
+pub trait BookingWriter: Send + Sync {
+    /// Writes a new Held booking and takes its rooms. `Conflict` if the reference exists.
+    async fn place_hold(&self, booking: &Booking, capacity: u32) -> Result<(), StoreError>;
+
+    async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError>;
+}
+
+/// Idempotency records: claims are owned, and only the owner completes or releases its claim.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
     /// Claims `key` for `owner` (a fresh token per attempt) for a request whose body hashes to `payload_hash`. A
     /// claim left in progress longer than `lease` (a crashed caller) can be taken over by another owner.
     async fn begin_idempotent(
@@ -96,3 +139,8 @@ pub trait BookingStore: Send + Sync {
     /// over releases nothing: the new owner's claim stands.
     async fn abandon_idempotent(&self, key: &str, owner: &str) -> Result<(), StoreError>;
 }
+
+/// A whole store: what adapters implement. Use cases take only the parts they use.
+pub trait BookingStore: BookingReader + BookingWriter + IdempotencyStore {}
+
+impl<T: BookingReader + BookingWriter + IdempotencyStore + ?Sized> BookingStore for T {}

@@ -5,7 +5,10 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use booking_domain::{Booking, BookingRef, GuestId, NightCount, RoomTypeId};
-use booking_ports::{BookingStore, IdempotencyBegin, Notifier, NotifyError, OutboundMessage, StoreError, Transition};
+use booking_ports::{
+    BookingReader, BookingStore, BookingWriter, IdempotencyBegin, IdempotencyStore, Notifier, NotifyError, OutboundMessage, StoreError,
+    Transition,
+};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,25 +95,37 @@ macro_rules! guarded {
 }
 
 #[async_trait]
-impl BookingStore for FaultyStore {
+impl BookingReader for FaultyStore {
     async fn night_counts(&self, room_type: &RoomTypeId, nights: &[NaiveDate], capacity: u32) -> Result<Vec<NightCount>, StoreError> {
         guarded!(self, self.inner.night_counts(room_type, nights, capacity))
     }
-    async fn place_hold(&self, booking: &Booking, capacity: u32) -> Result<(), StoreError> {
-        guarded!(self, self.inner.place_hold(booking, capacity))
-    }
-    async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError> {
-        guarded!(self, self.inner.transition(change))
-    }
+
     async fn get_booking(&self, reference: &BookingRef) -> Result<Option<Booking>, StoreError> {
         guarded!(self, self.inner.get_booking(reference))
     }
+
     async fn bookings_for_guest(&self, guest: &GuestId) -> Result<Vec<Booking>, StoreError> {
         guarded!(self, self.inner.bookings_for_guest(guest))
     }
+
     async fn due_bookings(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError> {
         guarded!(self, self.inner.due_bookings(now, limit))
     }
+}
+
+#[async_trait]
+impl BookingWriter for FaultyStore {
+    async fn place_hold(&self, booking: &Booking, capacity: u32) -> Result<(), StoreError> {
+        guarded!(self, self.inner.place_hold(booking, capacity))
+    }
+
+    async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError> {
+        guarded!(self, self.inner.transition(change))
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for FaultyStore {
     async fn begin_idempotent(
         &self,
         key: &str,
@@ -121,6 +136,7 @@ impl BookingStore for FaultyStore {
     ) -> Result<IdempotencyBegin, StoreError> {
         guarded!(self, self.inner.begin_idempotent(key, payload_hash, owner, now, lease))
     }
+
     async fn complete_idempotent(
         &self,
         key: &str,
@@ -131,6 +147,7 @@ impl BookingStore for FaultyStore {
     ) -> Result<(), StoreError> {
         guarded!(self, self.inner.complete_idempotent(key, owner, result, now, ttl))
     }
+
     async fn abandon_idempotent(&self, key: &str, owner: &str) -> Result<(), StoreError> {
         guarded!(self, self.inner.abandon_idempotent(key, owner))
     }

@@ -1,16 +1,15 @@
-//! The `payment` Lambda: POST /api/bookings.
+//! The `payment` Lambda: creating a booking and cancelling one.
 
-use booking_functions::{payment, telemetry, wiring};
+use std::sync::Arc;
+
+use booking_functions::config::Env;
+use booking_functions::{telemetry, wiring};
+use booking_ports::SystemClock;
 use lambda_http::{Error, Request, run, service_fn};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     telemetry::init();
-    let svc = wiring::from_env(wiring::Needs::PAYMENT).await?.services;
-    run(service_fn(|req: Request| {
-        let svc = svc.clone();
-        async move { Ok::<_, Error>(payment::handle(req, &svc).await) }
-    }))
-    .await
-    .map_err(|e| anyhow::anyhow!(e))
+    let function = wiring::payment(Env::process().payment()?, Arc::new(SystemClock)).await?;
+    run(service_fn(|req: Request| async { Ok::<_, Error>(function.handle(req).await) })).await.map_err(|e| anyhow::anyhow!(e))
 }

@@ -1,16 +1,15 @@
-//! The `query` Lambda: catalogue, availability, the guest's bookings and cancellation.
+//! The `query` Lambda: catalogue, availability and the guest's own bookings (read-only).
 
-use booking_functions::{query, telemetry, wiring};
+use std::sync::Arc;
+
+use booking_functions::config::Env;
+use booking_functions::{telemetry, wiring};
+use booking_ports::SystemClock;
 use lambda_http::{Error, Request, run, service_fn};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     telemetry::init();
-    let svc = wiring::from_env(wiring::Needs::QUERY).await?.services;
-    run(service_fn(|req: Request| {
-        let svc = svc.clone();
-        async move { Ok::<_, Error>(query::handle(req, &svc).await) }
-    }))
-    .await
-    .map_err(|e| anyhow::anyhow!(e))
+    let function = wiring::query(Env::process().query()?, Arc::new(SystemClock)).await?;
+    run(service_fn(|req: Request| async { Ok::<_, Error>(function.handle(req).await) })).await.map_err(|e| anyhow::anyhow!(e))
 }

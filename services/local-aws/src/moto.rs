@@ -66,7 +66,7 @@ impl MotoServer {
 
     /// An SDK config for this server with dummy static credentials (moto accepts any).
     pub fn sdk_config(&self) -> aws_config::SdkConfig {
-        crate::local_sdk_config(&self.endpoint)
+        booking_aws::emulator_config(&self.endpoint)
     }
 }
 

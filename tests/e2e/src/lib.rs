@@ -27,11 +27,11 @@ pub struct TestStack {
     pub data_dir: PathBuf,
     _dir: Option<tempfile::TempDir>,
     /// In AWS mode, the emulator the stack's DynamoDB and SNS clients talk to (killed on drop).
-    pub moto: Option<booking_aws::moto::MotoServer>,
+    pub moto: Option<booking_local_aws::moto::MotoServer>,
 }
 
 fn site_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().join("site")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../site")
 }
 
 /// Starts a fresh stack with its own data directory.
@@ -45,7 +45,7 @@ pub async fn spawn() -> TestStack {
 
 /// Starts a fresh stack whose store and notifier are the AWS adapters, against a fresh moto.
 pub async fn spawn_aws() -> TestStack {
-    let moto = booking_aws::moto::MotoServer::start().await.unwrap();
+    let moto = booking_local_aws::moto::MotoServer::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut stack = start(dir.path(), Some(moto.endpoint.clone())).await;
     stack._dir = Some(dir);
@@ -271,7 +271,7 @@ impl TestStack {
 
     /// POSTs `event` to the webhook route, signed as Stripe signs it (at the stack's clock's now).
     pub async fn send_webhook(&self, event: &Value) -> (StatusCode, Value) {
-        let now = self.stack.services.clock.now().timestamp();
+        let now = booking_ports::Clock::now(self.stack.clock.as_ref()).timestamp();
         post_signed_webhook(self.http.clone(), self.url("/api/webhooks/stripe"), self.webhook_secret(), event.to_string(), now).await
     }
 

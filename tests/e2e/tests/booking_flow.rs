@@ -70,7 +70,7 @@ async fn an_unpaid_hold_expires_and_a_late_card_is_refused(t: TestStack) {
     assert_eq!(expired["money"]["status"], "settled", "{expired}");
     let (status, refused) = t.pay(&created["payment"], CARD_OK).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "a closed payment cannot be paid: {refused}");
-    let intent = t.stack.services.payments.retrieve(created["payment"]["intent_id"].as_str().unwrap()).await.unwrap();
+    let intent = t.stack.payments.retrieve(created["payment"]["intent_id"].as_str().unwrap()).await.unwrap();
     assert_eq!((intent.status, intent.amount_received), (booking_ports::PaymentStatus::Canceled, 0));
     t.shutdown().await;
 }
@@ -163,7 +163,7 @@ async fn a_guest_signs_in_searches_books_pays_and_cancels(t: TestStack) {
     // The money was captured only after confirmation.
     t.stack.drain_webhooks(std::time::Duration::from_secs(5)).await;
     let intent_id = created["payment"]["intent_id"].as_str().unwrap();
-    let captured = t.stack.services.payments.retrieve(intent_id).await.unwrap();
+    let captured = t.stack.payments.retrieve(intent_id).await.unwrap();
     assert_eq!(captured.status, booking_ports::PaymentStatus::Succeeded);
 
     // My bookings lists it.
@@ -282,7 +282,7 @@ async fn a_webhook_replayed_ten_times_books_and_notifies_once(t: TestStack) {
     let mut outcomes = Vec::new();
     let mut concurrent = Vec::new();
     for _ in 0..5 {
-        let now = t.stack.services.clock.now().timestamp();
+        let now = booking_ports::Clock::now(t.stack.clock.as_ref()).timestamp();
         let delivery = post_signed_webhook(t.http.clone(), t.url("/api/webhooks/stripe"), t.webhook_secret(), event.to_string(), now);
         concurrent.push(tokio::spawn(delivery));
     }

@@ -1,0 +1,61 @@
+//! What each group of use cases may touch. A use case takes the narrowest set that serves it, so a use case that
+//! never pays cannot be handed a payment gateway, and a function wired for reading cannot write: a missing or
+//! extra port is a compile error in the wiring, not a refusal at run time.
+
+use std::sync::Arc;
+
+use booking_domain::{Hotel, RoomTypeId};
+use booking_ports::{BookingReader, BookingWriter, Clock, IdempotencyStore, Notifier, PaymentGateway};
+
+use crate::AppError;
+
+/// The catalogue, availability and a guest's own bookings: read-only.
+#[derive(Clone)]
+pub struct ReadPorts {
+    pub hotel: Arc<Hotel>,
+    pub bookings: Arc<dyn BookingReader>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Moving a booking's state and money: the guest's cancel and the reconciliation (webhooks, the schedule).
+#[derive(Clone)]
+pub struct SettlePorts {
+    pub hotel: Arc<Hotel>,
+    pub bookings: Arc<dyn BookingReader>,
+    pub changes: Arc<dyn BookingWriter>,
+    pub payments: Arc<dyn PaymentGateway>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Settling plus idempotency records: booking requests (`Idempotency-Key`) and payment webhooks (event ids).
+#[derive(Clone)]
+pub struct MoneyPorts {
+    pub settle: SettlePorts,
+    pub idempotency: Arc<dyn IdempotencyStore>,
+}
+
+/// Telling guests: the booking to describe, a record per message sent, the notifier.
+#[derive(Clone)]
+pub struct NotifyPorts {
+    pub hotel: Arc<Hotel>,
+    pub bookings: Arc<dyn BookingReader>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    pub notifier: Arc<dyn Notifier>,
+    pub clock: Arc<dyn Clock>,
+}
+
+macro_rules! debug_by_hotel {
+    ($($ty:ty),*) => {$(
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($ty)).finish_non_exhaustive()
+            }
+        }
+    )*};
+}
+debug_by_hotel!(ReadPorts, SettlePorts, MoneyPorts, NotifyPorts);
+
+/// How many rooms of `room_type` the hotel has: the capacity every write is checked against.
+pub(crate) fn capacity(hotel: &Hotel, room_type: &RoomTypeId) -> Result<u32, AppError> {
+    Ok(hotel.room_type(room_type)?.inventory)
+}

@@ -1,0 +1,99 @@
+//! A store limited to the calls a function declares (`FunctionSpec::store_calls`). Its role's IAM policy already
+//! refuses anything else in AWS; refusing it here too makes a use case that starts using an undeclared call fail
+//! in every test and in the local stack, instead of first failing with AccessDenied in production.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use booking_domain::{Booking, BookingRef, GuestId, NightCount, RoomTypeId};
+use booking_ports::{BookingReader, BookingStore, BookingWriter, IdempotencyBegin, IdempotencyStore, StoreCall, StoreError, Transition};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+use crate::functions::FunctionSpec;
+
+pub struct ScopedStore {
+    inner: Arc<dyn BookingStore>,
+    spec: &'static FunctionSpec,
+}
+
+impl std::fmt::Debug for ScopedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScopedStore").field("function", &self.spec.name).finish_non_exhaustive()
+    }
+}
+
+impl ScopedStore {
+    pub fn new(inner: Arc<dyn BookingStore>, spec: &'static FunctionSpec) -> Self {
+        ScopedStore { inner, spec }
+    }
+
+    fn allow(&self, call: StoreCall) -> Result<(), StoreError> {
+        if self.spec.store_calls.contains(&call) {
+            return Ok(());
+        }
+        tracing::error!(function = self.spec.name.as_str(), ?call, "store call not declared for this function");
+        Err(StoreError::Unavailable(format!("{call:?} is not declared for the {} function", self.spec.name.as_str())))
+    }
+}
+
+#[async_trait]
+impl BookingReader for ScopedStore {
+    async fn night_counts(&self, room_type: &RoomTypeId, nights: &[NaiveDate], capacity: u32) -> Result<Vec<NightCount>, StoreError> {
+        self.allow(StoreCall::NightCounts)?;
+        self.inner.night_counts(room_type, nights, capacity).await
+    }
+    async fn get_booking(&self, reference: &BookingRef) -> Result<Option<Booking>, StoreError> {
+        self.allow(StoreCall::GetBooking)?;
+        self.inner.get_booking(reference).await
+    }
+    async fn bookings_for_guest(&self, guest: &GuestId) -> Result<Vec<Booking>, StoreError> {
+        self.allow(StoreCall::BookingsForGuest)?;
+        self.inner.bookings_for_guest(guest).await
+    }
+    async fn due_bookings(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError> {
+        self.allow(StoreCall::DueBookings)?;
+        self.inner.due_bookings(now, limit).await
+    }
+}
+
+#[async_trait]
+impl BookingWriter for ScopedStore {
+    async fn place_hold(&self, booking: &Booking, capacity: u32) -> Result<(), StoreError> {
+        self.allow(StoreCall::PlaceHold)?;
+        self.inner.place_hold(booking, capacity).await
+    }
+    async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError> {
+        self.allow(StoreCall::Transition)?;
+        self.inner.transition(change).await
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for ScopedStore {
+    async fn begin_idempotent(
+        &self,
+        key: &str,
+        payload_hash: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<IdempotencyBegin, StoreError> {
+        self.allow(StoreCall::BeginIdempotent)?;
+        self.inner.begin_idempotent(key, payload_hash, owner, now, lease).await
+    }
+    async fn complete_idempotent(
+        &self,
+        key: &str,
+        owner: &str,
+        result: &serde_json::Value,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.allow(StoreCall::CompleteIdempotent)?;
+        self.inner.complete_idempotent(key, owner, result, now, ttl).await
+    }
+    async fn abandon_idempotent(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        self.allow(StoreCall::AbandonIdempotent)?;
+        self.inner.abandon_idempotent(key, owner).await
+    }
+}
