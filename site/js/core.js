@@ -79,8 +79,12 @@ export function explain(error) {
     case 'beyond_booking_horizon':
     case 'over_occupancy':
       return { title: 'These dates do not work for this room', text: server, search: true };
+    case 'too_many_rooms':
+      return { title: 'Not that many rooms', text: `${server} Choose fewer rooms or another room type.`, search: true };
     case 'invalid_guest_details':
       return { title: 'Check your details', text: server };
+    case 'cancellation_closed':
+      return { title: 'This booking can no longer be cancelled online', text: `${server}` };
     case 'booking_not_found':
     case 'not_found':
       return { title: 'Booking not found', text: 'We cannot find this booking in your account. It may belong to another account.' };

@@ -97,6 +97,8 @@ fn check() -> Result<()> {
     let started = Instant::now();
     run("format", cargo().args(["fmt", "--all", "--check"]))?;
     run("clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))?;
+    // Every dependency is a decision: one nothing uses is removed (`.ci/run` installs cargo-machete).
+    run("unused dependencies", cargo().arg("machete"))?;
     test()?;
     policy::check(&project_root()?, policy::Scope::ToolsOnly)?;
     browser::test(&project_root()?)?;

@@ -16,7 +16,6 @@
 //! cfn-guard is the CLI (`cargo install --locked cfn-guard`), not the `cfn-guard` library: the library in this
 //! workspace would turn on serde_json's `preserve_order` for every crate and roughly double `target/`.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -43,9 +42,6 @@ pub enum Format {
     Json,
 }
 
-/// The cfn-guard release CI installs; the rules are written for its minor version.
-pub const GUARD_VERSION: &str = "3.2.1";
-
 /// What `run` covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -57,8 +53,11 @@ pub enum Scope {
 
 pub fn check(root: &Path, scope: Scope) -> Result<()> {
     let started = Instant::now();
-    let templates = templates(root)?;
-    let guard = locate_guard()?;
+    let templates = infra_check::template::load_all(root)?;
+    if templates.is_empty() {
+        bail!("no templates in {}", infra_check::template::templates_dir(root).display());
+    }
+    let guard = infra_check::guard::Guard::locate()?;
     pyenv::ensure(root)?;
 
     let (lint_time, lint) = timed(|| Command::new(pyenv::bin(root, "cfn-lint")).current_dir(root).output()).context("running cfn-lint")?;
@@ -69,45 +68,28 @@ pub fn check(root: &Path, scope: Scope) -> Result<()> {
     }
     eprintln!("<== cfn-lint: no errors, warnings or informational findings in {lint_time:.1?}");
 
-    let (test_time, tests) =
-        timed(|| Command::new(&guard).args(["test", "--dir", "policies"]).current_dir(root).output()).context("running cfn-guard test")?;
-    let rule_tests = rule_test_report(&String::from_utf8_lossy(&tests.stdout));
-    eprintln!("\n==> cfn-guard test --dir policies");
-    let (cases, failed): (usize, usize) = rule_tests.values().fold((0, 0), |(c, f), (rc, rf)| (c + rc, f + rf));
-    for (rule, (rule_cases, rule_failed)) in &rule_tests {
-        if *rule_failed > 0 {
-            eprintln!("    {rule}: {rule_failed} of {rule_cases} cases FAILED");
-        }
-    }
-    if !tests.status.success() || failed > 0 || rule_tests.is_empty() {
-        print_output(&tests);
-        bail!("cfn-guard test: {failed} of {cases} rule test cases failed ({})", tests.status);
+    eprintln!("\n==> cfn-guard {} test --dir policies", guard.version());
+    let test_started = Instant::now();
+    let rule_tests = guard.test(&infra_check::template::policies_dir(root))?;
+    let test_time = test_started.elapsed();
+    let cases: usize = rule_tests.iter().map(|r| r.cases).sum();
+    let failed: Vec<String> = rule_tests.iter().flat_map(|r| r.failed.iter().map(move |case| format!("{}: {case}", r.rule))).collect();
+    if !failed.is_empty() || rule_tests.is_empty() {
+        bail!("cfn-guard test: {} of {cases} rule test cases did not come out as expected:\n  {}", failed.len(), failed.join("\n  "));
     }
     eprintln!("<== cfn-guard test: {} rules, {cases} test cases, all as expected, in {test_time:.1?}", rule_tests.len());
 
-    let (validate_time, validation) = timed(|| {
-        Command::new(&guard)
-            .args(["validate", "--rules", "policies", "--data", "infra/cloudformation", "--show-summary", "all", "--alphabetical"])
-            .current_dir(root)
-            .output()
-    })
-    .context("running cfn-guard validate")?;
     eprintln!("\n==> cfn-guard validate --rules policies --data infra/cloudformation");
-    let verdicts = validation_report(&String::from_utf8_lossy(&validation.stdout));
-    print_matrix(&verdicts, &templates);
-    let failures: Vec<&(String, String)> = verdicts.iter().filter(|(_, status)| status.as_str() == "FAIL").map(|(key, _)| key).collect();
-    if !validation.status.success() || !failures.is_empty() || verdicts.is_empty() {
-        for (rule, template) in &failures {
-            let detail = Command::new(&guard)
-                .args(["validate", "--show-summary", "none", "--rules"])
-                .arg(format!("policies/{rule}.guard"))
-                .arg("--data")
-                .arg(format!("infra/cloudformation/{template}"))
-                .current_dir(root)
-                .output()?;
-            eprintln!("{}", String::from_utf8_lossy(&detail.stdout));
-        }
-        bail!("cfn-guard validate: {} rule/template pairs failed ({})", failures.len(), validation.status);
+    let validate_started = Instant::now();
+    let files: Vec<PathBuf> = templates.iter().map(|t| t.path.clone()).collect();
+    let reports = guard.validate(&infra_check::template::policies_dir(root), &files)?;
+    let validate_time = validate_started.elapsed();
+    let rules: Vec<String> = rule_tests.iter().map(|r| r.rule.clone()).collect();
+    print_matrix(&rules, &reports);
+    let failures: Vec<String> =
+        reports.iter().flat_map(|r| r.failed.iter().map(move |rule| format!("{rule} on {}", r.file_name()))).collect();
+    if !failures.is_empty() || reports.len() != templates.len() {
+        bail!("cfn-guard validate: {} rule/template pairs failed:\n  {}", failures.len(), failures.join("\n  "));
     }
     eprintln!("<== cfn-guard validate: every template passes every rule (F = fail, P = pass, . = not applicable) in {validate_time:.1?}");
 
@@ -121,7 +103,7 @@ pub fn check(root: &Path, scope: Scope) -> Result<()> {
         "\npolicy: {} templates, {} resources, {} rules, {cases} rule tests; cfn-lint {lint_time:.1?}, cfn-guard test {test_time:.1?}, \
          cfn-guard validate {validate_time:.1?}; {:.1?} in all",
         templates.len(),
-        templates.iter().map(|t| t.1).sum::<usize>(),
+        templates.iter().map(|t| t.resources().count()).sum::<usize>(),
         rule_tests.len(),
         started.elapsed()
     );
@@ -175,146 +157,26 @@ fn print_output(output: &Output) {
     eprint!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
 }
 
-/// The templates (file name, resource count), sorted. Resources are counted as the two-space-indented keys of
-/// the top-level `Resources:` section, which is how every template here is written.
-fn templates(root: &Path) -> Result<Vec<(String, usize)>> {
-    let dir = root.join("infra/cloudformation");
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "yaml") {
-            let text = std::fs::read_to_string(&path)?;
-            let mut in_resources = false;
-            let mut count = 0;
-            for line in text.lines() {
-                if !line.starts_with(' ') && !line.starts_with('#') && !line.is_empty() {
-                    in_resources = line.trim_end() == "Resources:";
-                } else if in_resources
-                    && line.len() > 2
-                    && line.starts_with("  ")
-                    && !line[2..].starts_with([' ', '#'])
-                    && line.trim_end().ends_with(':')
-                {
-                    count += 1;
-                }
-            }
-            out.push((path.file_name().unwrap_or_default().to_string_lossy().into_owned(), count));
-        }
-    }
-    out.sort();
-    if out.is_empty() {
-        bail!("no templates in {}", dir.display());
-    }
-    Ok(out)
-}
-
-/// `$CFN_GUARD`, else `cfn-guard` on `$PATH`, else `$CARGO_HOME/bin/cfn-guard`; the right minor version or an error.
-fn locate_guard() -> Result<PathBuf> {
-    let mut candidates: Vec<PathBuf> = std::env::var_os("CFN_GUARD").map(PathBuf::from).into_iter().collect();
-    if let Some(path) = std::env::var_os("PATH") {
-        candidates.extend(std::env::split_paths(&path).map(|d| d.join("cfn-guard")));
-    }
-    let cargo_home =
-        std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
-    candidates.extend(cargo_home.map(|h| h.join("bin").join("cfn-guard")));
-    let Some(guard) = candidates.into_iter().find(|p| p.is_file()) else {
-        bail!(
-            "cfn-guard is not installed; the policy checks cannot run without it: `cargo install --locked cfn-guard@{GUARD_VERSION}` (about 1.5 minutes; .ci/run does it)"
-        );
-    };
-    let version = Command::new(&guard).arg("--version").output().with_context(|| format!("running {}", guard.display()))?;
-    let version = String::from_utf8_lossy(&version.stdout).trim().trim_start_matches("cfn-guard").trim().to_owned();
-    let minor = GUARD_VERSION.rsplit_once('.').map(|(m, _)| m).unwrap_or(GUARD_VERSION);
-    if !version.starts_with(&format!("{minor}.")) {
-        bail!(
-            "{} is cfn-guard {version}; the policies are written for {minor}.x: `cargo install --locked --force cfn-guard@{GUARD_VERSION}`",
-            guard.display()
-        );
-    }
-    Ok(guard)
-}
-
-/// Per rule file: (test cases, failed cases) from `cfn-guard test`'s text output.
-fn rule_test_report(stdout: &str) -> BTreeMap<String, (usize, usize)> {
-    let mut report: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    let mut current = None;
-    for line in stdout.lines() {
-        if let Some(file) = line.strip_prefix("Testing Guard File ") {
-            let rule = Path::new(file.trim()).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            report.entry(rule.clone()).or_default();
-            current = Some(rule);
-        } else if let Some(entry) = current.as_ref().and_then(|rule| report.get_mut(rule)) {
-            if line.starts_with("Test Case #") {
-                entry.0 += 1;
-            } else if line.contains("Evaluated =") {
-                entry.1 += 1;
-            }
-        }
-    }
-    report
-}
-
-/// (rule, template) -> PASS | FAIL | SKIP from `cfn-guard validate --show-summary all`'s text output.
-fn validation_report(stdout: &str) -> BTreeMap<(String, String), String> {
-    let mut verdicts = BTreeMap::new();
-    let mut template = String::new();
-    for line in stdout.lines() {
-        if let Some((path, _)) = line.rsplit_once(" Status = ") {
-            template = Path::new(path.trim()).file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        } else if let Some((rule_path, status)) = line.rsplit_once(char::is_whitespace)
-            && let Some((_, rule)) = rule_path.trim().split_once(".guard/")
-            && matches!(status, "PASS" | "FAIL" | "SKIP")
-        {
-            verdicts.insert((rule.to_owned(), template.clone()), status.to_owned());
-        }
-    }
-    verdicts
-}
-
-fn print_matrix(verdicts: &BTreeMap<(String, String), String>, templates: &[(String, usize)]) {
-    let width = verdicts.keys().map(|(rule, _)| rule.len()).max().unwrap_or(4);
-    let names: Vec<&str> = templates.iter().map(|(t, _)| t.trim_end_matches(".yaml")).collect();
+/// Rule x template: P pass, F fail, . not applicable.
+fn print_matrix(rules: &[String], reports: &[infra_check::guard::FileReport]) {
+    let width = rules.iter().map(String::len).max().unwrap_or(4);
+    let names: Vec<String> = reports.iter().map(|r| r.file_name().trim_end_matches(".yaml").to_owned()).collect();
     eprintln!("    {:width$}  {}", "rule", names.join("  "));
-    let mut rules: Vec<&String> = verdicts.keys().map(|(rule, _)| rule).collect();
-    rules.dedup();
     for rule in rules {
-        let cells: Vec<String> = templates
+        let cells: Vec<String> = reports
             .iter()
             .zip(&names)
-            .map(|((template, _), name)| {
-                let mark = match verdicts.get(&(rule.clone(), template.clone())).map(String::as_str) {
-                    Some("PASS") => "P",
-                    Some("FAIL") => "F",
-                    _ => ".",
+            .map(|(report, name)| {
+                let mark = if report.failed.contains(rule) {
+                    "F"
+                } else if report.passed.contains(rule) {
+                    "P"
+                } else {
+                    "."
                 };
                 format!("{mark:^w$}", w = name.len())
             })
             .collect();
         eprintln!("    {rule:width$}  {}", cells.join("  "));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_guard_test_output() {
-        let out = "Testing Guard File ./a.guard\nTest Case #1\nName: x\n  PASS Rules:\n    a: Expected = SKIP\n\nTest Case #2\n  FAIL Rules:\n    a: Expected = PASS, Evaluated = [FAIL]\n\
-                   Testing Guard File ./b.guard\nTest Case #1\n  PASS Rules:\n    b: Expected = FAIL\n";
-        let report = rule_test_report(out);
-        assert_eq!(report.get("a"), Some(&(2, 1)));
-        assert_eq!(report.get("b"), Some(&(1, 0)));
-    }
-
-    #[test]
-    fn reads_guard_validate_output() {
-        let out = "/r/infra/cloudformation/api.yaml Status = FAIL\nFAILED rules\nx.guard/x    FAIL\n---\n\
-                   /r/infra/cloudformation/data.yaml Status = SKIP\nSKIP rules\nx.guard/x    SKIP\n---\n\
-                   Evaluating data /r/api.yaml against rules x.guard\n";
-        let report = validation_report(out);
-        assert_eq!(report.get(&("x".into(), "api.yaml".into())).map(String::as_str), Some("FAIL"));
-        assert_eq!(report.get(&("x".into(), "data.yaml".into())).map(String::as_str), Some("SKIP"));
-        assert_eq!(report.len(), 2);
     }
 }

@@ -143,7 +143,19 @@ fn linked_packages(package: &str) -> std::collections::BTreeSet<String> {
 #[test]
 fn lambda_binaries_link_no_local_stand_ins_or_test_support() {
     let linked = linked_packages("booking-functions");
-    for forbidden in ["devstack", "booking-test-support", "local-stripe", "local-idp", "booking-store-contract", "proptest"] {
+    let forbidden = [
+        "devstack",
+        "booking-test-support",
+        "booking-local-aws",
+        "local-stripe",
+        "local-idp",
+        "booking-store-contract",
+        "proptest",
+        // The moto harness's HTTP client and the local stack's server: neither belongs in a Lambda.
+        "reqwest",
+        "axum",
+    ];
+    for forbidden in forbidden {
         assert!(!linked.contains(forbidden), "booking-functions links {forbidden}");
     }
     assert!(linked.contains("booking-app"), "the check reads the real graph: {linked:?}");

@@ -10,15 +10,27 @@ use serde_json::Value as Json;
 
 use crate::CheckError;
 
-/// The minor version the rules and their tests are written for.
-pub const EXPECTED_VERSION: &str = "3.2";
-/// The release CI installs (`.ci/run`).
-pub const INSTALL_VERSION: &str = "3.2.1";
+/// The release CI installs (`.ci/run` reads the same file): the one pin.
+pub const INSTALL_VERSION: &str = include_str!("../../../policies/cfn-guard.version").trim_ascii();
+
+/// The minor version the rules and their tests are written for: the pin's.
+pub fn expected_minor() -> &'static str {
+    INSTALL_VERSION.rsplit_once('.').map_or(INSTALL_VERSION, |(minor, _)| minor)
+}
 
 #[derive(Debug, Clone)]
 pub struct Guard {
     path: PathBuf,
     version: String,
+}
+
+/// `cfn-guard test`'s result for one rule file: its test cases and the names of those whose outcome was not
+/// the expected one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleTests {
+    pub rule: String,
+    pub cases: usize,
+    pub failed: Vec<String>,
 }
 
 /// How one rule came out on one data file.
@@ -51,7 +63,7 @@ impl Guard {
         let output = Command::new(&path).arg("--version").output().map_err(|_| CheckError::GuardMissing)?;
         let text = String::from_utf8_lossy(&output.stdout);
         let version = text.trim().trim_start_matches("cfn-guard").trim().to_owned();
-        if !version.starts_with(&format!("{EXPECTED_VERSION}.")) {
+        if !version.starts_with(&format!("{}.", expected_minor())) {
             return Err(CheckError::GuardVersion { path, found: version });
         }
         Ok(Guard { path, version })
@@ -63,6 +75,19 @@ impl Guard {
 
     pub fn version(&self) -> &str {
         &self.version
+    }
+
+    /// `cfn-guard test` of every rule in `dir` against its `tests/<rule>_tests.yaml`.
+    pub fn test(&self, dir: &Path) -> Result<Vec<RuleTests>, CheckError> {
+        let mut command = Command::new(&self.path);
+        command.args(["test", "--output-format", "json", "--dir"]).arg(dir);
+        let rendered = format!("{command:?}");
+        let output = command.output().map_err(|e| CheckError::Guard { command: rendered.clone(), detail: e.to_string() })?;
+        let parsed: Json = serde_json::from_slice(&output.stdout).map_err(|e| CheckError::Guard {
+            command: rendered.clone(),
+            detail: format!("{e}; status {}; stderr: {}", output.status, String::from_utf8_lossy(&output.stderr)),
+        })?;
+        parse_tests(&parsed).ok_or_else(|| CheckError::Guard { command: rendered, detail: format!("unexpected report {parsed}") })
     }
 
     /// `cfn-guard validate` of every data file against every rule in `rules` (a file or directory).
@@ -105,6 +130,23 @@ fn candidates() -> Vec<PathBuf> {
     out
 }
 
+fn parse_tests(report: &Json) -> Option<Vec<RuleTests>> {
+    report
+        .as_array()?
+        .iter()
+        .map(|file| {
+            let rule = Path::new(file.get("rule_file")?.as_str()?).file_stem()?.to_string_lossy().into_owned();
+            let cases = file.get("test_cases")?.as_array()?;
+            let failed = cases
+                .iter()
+                .filter(|case| case.get("failed_rules").and_then(Json::as_array).is_some_and(|f| !f.is_empty()))
+                .filter_map(|case| case.get("name").and_then(Json::as_str).map(str::to_owned))
+                .collect();
+            Some(RuleTests { rule, cases: cases.len(), failed })
+        })
+        .collect()
+}
+
 fn file_report(file: &Json) -> Option<FileReport> {
     let names = |key: &str| -> BTreeSet<String> {
         file.get(key)
@@ -135,6 +177,26 @@ fn file_report(file: &Json) -> Option<FileReport> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_test_report() {
+        let report = serde_json::json!([
+            {"rule_file": "policies/a.guard", "test_cases": [
+                {"name": "empty, SKIP", "passed_rules": [{"name": "a", "evaluated": "SKIP"}], "failed_rules": []},
+                {"name": "bad, FAIL", "passed_rules": [], "failed_rules": [{"name": "a", "evaluated": "PASS"}]}]},
+            {"rule_file": "policies/b.guard", "test_cases": [{"name": "ok, PASS", "passed_rules": [], "failed_rules": []}]}
+        ]);
+        let tests = parse_tests(&report).unwrap();
+        assert_eq!(tests[0], RuleTests { rule: "a".into(), cases: 2, failed: vec!["bad, FAIL".into()] });
+        assert_eq!(tests[1], RuleTests { rule: "b".into(), cases: 1, failed: vec![] });
+        assert!(parse_tests(&serde_json::json!({"not": "a list"})).is_none());
+    }
+
+    #[test]
+    fn the_pin_is_a_version() {
+        assert_eq!(INSTALL_VERSION.split('.').count(), 3, "{INSTALL_VERSION}");
+        assert!(INSTALL_VERSION.starts_with(expected_minor()));
+    }
 
     #[test]
     fn reads_the_structured_json_report() {

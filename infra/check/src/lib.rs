@@ -38,7 +38,7 @@ pub enum CheckError {
         guard::INSTALL_VERSION
     )]
     GuardMissing,
-    #[error("{path} is cfn-guard {found}; the policies are written and tested for {}", guard::EXPECTED_VERSION)]
+    #[error("{path} is cfn-guard {found}; the policies are written and tested for {}.x", guard::expected_minor())]
     GuardVersion { path: PathBuf, found: String },
     #[error("cfn-guard {command} failed: {detail}")]
     Guard { command: String, detail: String },

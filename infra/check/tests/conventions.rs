@@ -336,3 +336,14 @@ fn policies_follow_the_guard_rules_registry_layout() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// The cfn-guard version is pinned once (`policies/cfn-guard.version`): CI installs what the file says, and the
+/// README names the same release.
+#[test]
+fn the_cfn_guard_pin_is_the_one_everyone_uses() {
+    let pin = infra_check::guard::INSTALL_VERSION;
+    let ci = std::fs::read_to_string(infra_check::repo_root().join(".ci/run")).unwrap();
+    assert!(ci.contains("$(cat policies/cfn-guard.version)") && !ci.contains(&format!("={pin}")), ".ci/run must read the pin file");
+    let readme = std::fs::read_to_string(infra_check::repo_root().join("README.md")).unwrap();
+    assert!(readme.contains(&format!("cfn-guard@{pin}")), "README must name cfn-guard@{pin}");
+}

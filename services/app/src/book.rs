@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::changes::{save, transition};
 use crate::idempotency::{Retention, hash_of, once};
 use crate::ports::capacity;
-use crate::{AppError, BookingView, MoneyPorts, SettlePorts};
+use crate::{AppError, BookingView, ErrorCode, MoneyPorts, SettlePorts};
 
 /// The body of `POST /api/bookings`. Unknown fields are refused so a typo never silently books the wrong thing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,7 +75,7 @@ pub async fn place_booking(
     let key_ok =
         (8..=64).contains(&idempotency_key.len()) && idempotency_key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !key_ok {
-        return Err(AppError::BadRequest { code: "invalid_idempotency_key", message: KEY_RULE.into() });
+        return Err(AppError::BadRequest { code: ErrorCode::InvalidIdempotencyKey, message: KEY_RULE.into() });
     }
     let svc = &ports.settle;
     let now = svc.clock.now();

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::views::CancellationView;
 use crate::views::ErrorBody;
-use crate::{AppError, AvailabilityView, BookingView, ReadPorts, RoomAvailability, RoomView};
+use crate::{AppError, AvailabilityView, BookingView, ErrorCode, ReadPorts, RoomAvailability, RoomView};
 
 pub fn list_rooms(hotel: &Hotel) -> Vec<RoomView> {
     let currency = hotel.currency();
@@ -43,7 +43,7 @@ pub struct AvailabilityQuery {
 pub async fn availability(svc: &ReadPorts, q: AvailabilityQuery) -> Result<AvailabilityView, AppError> {
     let stay = StayDates::new(q.check_in, q.check_out)?;
     if q.guests == 0 || q.guests > 20 {
-        return Err(AppError::BadRequest { code: "invalid_guests", message: "guests must be between 1 and 20".into() });
+        return Err(AppError::BadRequest { code: ErrorCode::InvalidGuests, message: "guests must be between 1 and 20".into() });
     }
     let today = svc.hotel.local_date(svc.clock.now());
     stay.ensure_not_past(today)?;
@@ -57,7 +57,7 @@ pub async fn availability(svc: &ReadPorts, q: AvailabilityQuery) -> Result<Avail
         let request = StayRequest { room_type: room.id.clone(), stay, guests: q.guests, rooms: needed };
         let (priced, reason) = match quote(&svc.hotel, &request, today) {
             Ok(p) => (Some(p), None),
-            Err(e) => (None, Some(ErrorBody { code: e.code().into(), message: e.to_string() })),
+            Err(e) => (None, Some(ErrorBody { code: ErrorCode::from(&e), message: e.to_string() })),
         };
         rooms.push(RoomAvailability {
             room_type: room.id.to_string(),

@@ -1,4 +1,6 @@
 use booking_domain::DomainError;
+
+use crate::ErrorCode;
 use booking_ports::{NotifyError, PaymentError, StoreError};
 use chrono::NaiveDate;
 
@@ -9,7 +11,7 @@ pub enum AppError {
     #[error(transparent)]
     Rule(#[from] DomainError),
     #[error("{message}")]
-    BadRequest { code: &'static str, message: String },
+    BadRequest { code: ErrorCode, message: String },
     #[error("no room left on {night}")]
     SoldOut { night: NaiveDate },
     #[error("booking not found")]

@@ -7,6 +7,7 @@ mod book;
 mod cancel;
 mod catalog;
 mod changes;
+mod codes;
 mod error;
 mod idempotency;
 mod notify;
@@ -20,6 +21,7 @@ pub use book::{BookingCreated, BookingRequest, GuestDetails, PaymentView, place_
 pub use booking_ports::{PaymentEvent, PaymentEventKind};
 pub use cancel::cancel_booking;
 pub use catalog::{AvailabilityQuery, availability, guest_booking, guest_bookings, list_rooms};
+pub use codes::ErrorCode;
 pub use error::AppError;
 pub use notify::{compose_messages, deliver_event};
 pub use payment_events::{IgnoredBecause, RecordOutcome, record_payment_event};

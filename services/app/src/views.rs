@@ -37,7 +37,7 @@ pub struct RoomAvailability {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    pub code: String,
+    pub code: crate::ErrorCode,
     pub message: String,
 }
 

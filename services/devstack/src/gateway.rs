@@ -10,6 +10,7 @@ use std::sync::Arc;
 use axum::body::{Body as AxumBody, to_bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Request as AxumRequest, Response as AxumResponse, StatusCode};
+use booking_app::ErrorCode;
 use booking_functions::http::ApiError;
 use booking_functions::notify::Notify;
 use booking_functions::payment::Payment;
@@ -78,7 +79,7 @@ async fn route(gw: &Gateway, request: AxumRequest<AxumBody>, request_id: &str) -
     };
     let bytes = to_bytes(body, MAX_GATEWAY_BODY)
         .await
-        .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request body too large."))?;
+        .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, "Request body too large."))?;
     let event = proxy_event(
         &parts.method,
         &path,
@@ -92,7 +93,7 @@ async fn route(gw: &Gateway, request: AxumRequest<AxumBody>, request_id: &str) -
         gw.clock.now().timestamp_millis(),
     );
     let lambda_request = lambda_http::request::from_str(&event.to_string())
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", format!("proxy event: {e}")))?;
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::InternalError, format!("proxy event: {e}")))?;
     let functions = &gw.functions;
     let response = match function {
         FunctionName::Payment => functions.payment.handle(lambda_request).await,

@@ -19,7 +19,7 @@ pub mod dev_clock;
 mod gateway;
 mod outbox_page;
 mod secrets;
-mod site;
+pub mod site;
 mod stack;
 
 pub use dev_clock::DevClock;

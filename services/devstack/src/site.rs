@@ -9,23 +9,33 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, Uri, header};
 use serde_json::Value;
 
+#[derive(Debug)]
 pub struct Site {
     pub root: PathBuf,
     /// The environment description the site reads at start (API base, identity provider, payment mode).
     pub config: Value,
 }
 
-/// The response headers every page gets, here and (through a CloudFront response headers policy) in AWS.
+/// The response headers every page gets, here and (through the CloudFront response headers policy in
+/// `edge.yaml`, which `infra/check/tests/parity.rs` holds to this list) in AWS.
+pub const SECURITY_HEADERS: &[(&str, &str)] = &[
+    (
+        "content-security-policy",
+        "default-src 'self'; script-src 'self' https://js.stripe.com; style-src 'self'; img-src 'self' data:; \
+         font-src 'self'; connect-src 'self' https://api.stripe.com https://*.amazoncognito.com; \
+         frame-src https://js.stripe.com https://hooks.stripe.com; form-action 'self' https://*.amazoncognito.com; \
+         base-uri 'self'; object-src 'none'; frame-ancestors 'none'",
+    ),
+    ("strict-transport-security", "max-age=63072000; includeSubDomains; preload"),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "strict-origin-when-cross-origin"),
+    ("x-frame-options", "DENY"),
+];
+
 pub fn security_headers(headers: &mut HeaderMap) {
-    let csp = "default-src 'self'; script-src 'self' https://js.stripe.com; style-src 'self'; img-src 'self' data:; \
-               font-src 'self'; connect-src 'self' https://api.stripe.com https://*.amazoncognito.com; \
-               frame-src https://js.stripe.com https://hooks.stripe.com; form-action 'self' https://*.amazoncognito.com; \
-               base-uri 'self'; object-src 'none'; frame-ancestors 'none'";
-    headers.insert("content-security-policy", HeaderValue::from_static(csp));
-    headers.insert("strict-transport-security", HeaderValue::from_static("max-age=63072000; includeSubDomains; preload"));
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    headers.insert("referrer-policy", HeaderValue::from_static("strict-origin-when-cross-origin"));
-    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(*name, HeaderValue::from_static(value));
+    }
 }
 
 pub async fn serve(State(site): State<Arc<Site>>, uri: Uri) -> Response<Body> {

@@ -1,7 +1,7 @@
 //! The HTTP edge shared by the API functions: JSON bodies in, JSON responses and errors out. Every status code
 //! the API returns is decided in [`ApiError::from`] and [`ApiError`]'s constructors, nowhere else.
 
-use booking_app::AppError;
+use booking_app::{AppError, ErrorCode};
 use booking_domain::{BookingRef, DomainError, GuestId};
 use http::{HeaderValue, StatusCode, header};
 use lambda_http::request::RequestContext;
@@ -17,27 +17,27 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError { status, code, message: message.into() }
     }
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Sign in to continue.")
+        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "Sign in to continue.")
     }
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "No such resource.")
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "No such resource.")
     }
     pub fn method_not_allowed() -> Self {
-        Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "This method is not allowed here.")
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed, "This method is not allowed here.")
     }
-    fn unavailable(code: &'static str) -> Self {
+    fn unavailable(code: ErrorCode) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, "The service is temporarily unavailable. Please try again in a moment.")
     }
 }
@@ -46,31 +46,37 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         use StatusCode as S;
         match &e {
-            AppError::Rule(DomainError::TransitionRefused { .. }) => ApiError::new(S::CONFLICT, "invalid_state", e.to_string()),
-            AppError::Rule(DomainError::CancellationClosed { .. }) => ApiError::new(S::CONFLICT, "cancellation_closed", e.to_string()),
+            AppError::Rule(DomainError::TransitionRefused { .. }) => ApiError::new(S::CONFLICT, ErrorCode::InvalidState, e.to_string()),
+            AppError::Rule(DomainError::CancellationClosed { .. }) => {
+                ApiError::new(S::CONFLICT, ErrorCode::CancellationClosed, e.to_string())
+            }
             AppError::Rule(DomainError::InvalidCatalog(_) | DomainError::AmountOverflow | DomainError::CurrencyMismatch { .. }) => {
                 tracing::error!(error = %e, "internal rule failure");
-                ApiError::new(S::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")
+                ApiError::new(S::INTERNAL_SERVER_ERROR, ErrorCode::InternalError, "Something went wrong on our side.")
             }
-            AppError::Rule(rule) => ApiError::new(S::UNPROCESSABLE_ENTITY, rule.code(), e.to_string()),
-            AppError::BadRequest { code, message } => ApiError::bad_request(code, message.clone()),
-            AppError::SoldOut { .. } => ApiError::new(S::CONFLICT, "sold_out", e.to_string()),
-            AppError::NotFound => ApiError::new(S::NOT_FOUND, "booking_not_found", e.to_string()),
-            AppError::InProgress => ApiError::new(S::CONFLICT, "request_in_progress", e.to_string()),
-            AppError::IdempotencyKeyReused => ApiError::new(S::UNPROCESSABLE_ENTITY, "idempotency_key_reused", e.to_string()),
-            AppError::Conflict => ApiError::new(S::CONFLICT, "conflict", e.to_string()),
-            AppError::PaymentDeclined(_) => ApiError::new(S::PAYMENT_REQUIRED, "card_declined", e.to_string()),
+            AppError::Rule(rule) => ApiError::new(S::UNPROCESSABLE_ENTITY, ErrorCode::from(rule), e.to_string()),
+            AppError::BadRequest { code, message } => ApiError::bad_request(*code, message.clone()),
+            AppError::SoldOut { .. } => ApiError::new(S::CONFLICT, ErrorCode::SoldOut, e.to_string()),
+            AppError::NotFound => ApiError::new(S::NOT_FOUND, ErrorCode::BookingNotFound, e.to_string()),
+            AppError::InProgress => ApiError::new(S::CONFLICT, ErrorCode::RequestInProgress, e.to_string()),
+            AppError::IdempotencyKeyReused => ApiError::new(S::UNPROCESSABLE_ENTITY, ErrorCode::IdempotencyKeyReused, e.to_string()),
+            AppError::Conflict => ApiError::new(S::CONFLICT, ErrorCode::Conflict, e.to_string()),
+            AppError::PaymentDeclined(_) => ApiError::new(S::PAYMENT_REQUIRED, ErrorCode::CardDeclined, e.to_string()),
             AppError::Payment(source) => {
                 tracing::error!(error = %source, "payment provider failure");
-                ApiError::new(S::BAD_GATEWAY, "payment_unavailable", "The payment service is not answering. Please try again in a moment.")
+                ApiError::new(
+                    S::BAD_GATEWAY,
+                    ErrorCode::PaymentUnavailable,
+                    "The payment service is not answering. Please try again in a moment.",
+                )
             }
             AppError::Store(source) => {
                 tracing::error!(error = %source, "store failure");
-                ApiError::unavailable("service_unavailable")
+                ApiError::unavailable(ErrorCode::ServiceUnavailable)
             }
             AppError::Notify(source) => {
                 tracing::error!(error = %source, "notifier failure");
-                ApiError::unavailable("notification_unavailable")
+                ApiError::unavailable(ErrorCode::NotificationUnavailable)
             }
         }
     }
@@ -100,7 +106,7 @@ pub fn operation_of(function: FunctionName, req: &Request) -> Option<Operation> 
 /// The `{ref}` path parameter as a booking reference; a malformed one is as unknown as a missing one.
 pub fn reference(req: &Request) -> Result<BookingRef, ApiError> {
     let raw = req.path_parameters().first("ref").map(str::to_owned).unwrap_or_default();
-    BookingRef::parse(&raw).map_err(|e| ApiError::new(StatusCode::NOT_FOUND, "booking_not_found", e.to_string()))
+    BookingRef::parse(&raw).map_err(|e| ApiError::new(StatusCode::NOT_FOUND, ErrorCode::BookingNotFound, e.to_string()))
 }
 
 /// The signed-in guest, from the claims the Cognito authorizer put in the request context. The function trusts
@@ -124,21 +130,25 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim();
     if !essence.eq_ignore_ascii_case("application/json") {
-        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Send the body as application/json."));
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedMediaType,
+            "Send the body as application/json.",
+        ));
     }
     let bytes = body_bytes(req);
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             format!("The body must be at most {MAX_BODY_BYTES} bytes."),
         ));
     }
     if bytes.is_empty() {
-        return Err(ApiError::bad_request("empty_body", "A JSON body is required."));
+        return Err(ApiError::bad_request(ErrorCode::EmptyBody, "A JSON body is required."));
     }
     serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request("malformed_json", format!("The body is not valid for this request: {e}")))
+        .map_err(|e| ApiError::bad_request(ErrorCode::MalformedJson, format!("The body is not valid for this request: {e}")))
 }
 
 pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
@@ -156,9 +166,9 @@ pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Bo
 
 pub fn error_response(req: &Request, error: &ApiError) -> Response<Body> {
     if error.status.is_server_error() {
-        tracing::error!(status = error.status.as_u16(), code = error.code, "request failed");
+        tracing::error!(status = error.status.as_u16(), code = %error.code, "request failed");
     } else {
-        tracing::info!(status = error.status.as_u16(), code = error.code, "request refused");
+        tracing::info!(status = error.status.as_u16(), code = %error.code, "request refused");
     }
     let body = serde_json::json!({"error": {"code": error.code, "message": error.message, "request_id": request_id(req)}});
     json_response(error.status, &body)

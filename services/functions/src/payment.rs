@@ -7,6 +7,7 @@ use lambda_http::{Body, Request, Response};
 
 use crate::functions::{FunctionName, Operation};
 use crate::http::{ApiError, error_response, guest, json_body, operation_of, reference, respond};
+use booking_app::ErrorCode;
 
 /// The function, wired.
 #[derive(Debug, Clone)]
@@ -36,7 +37,7 @@ impl Payment {
     async fn book(&self, req: &Request) -> Result<BookingCreated, ApiError> {
         let guest = guest(req)?;
         let key = req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).ok_or_else(|| {
-            ApiError::bad_request("missing_idempotency_key", "Send an Idempotency-Key header so a retry cannot book twice.")
+            ApiError::bad_request(ErrorCode::MissingIdempotencyKey, "Send an Idempotency-Key header so a retry cannot book twice.")
         })?;
         let request: BookingRequest = json_body(req)?;
         Ok(place_booking(&self.ports, &guest, key, request).await?)

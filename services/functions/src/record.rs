@@ -10,6 +10,7 @@ use lambda_http::{Body, Request, Response};
 use crate::config::Secret;
 use crate::functions::{FunctionName, Operation};
 use crate::http::{ApiError, body_bytes, error_response, operation_of, respond};
+use booking_app::ErrorCode;
 
 /// The function, wired: its ports and the webhook endpoint's signing secret (`whsec_...`).
 #[derive(Debug, Clone)]
@@ -37,16 +38,16 @@ async fn receive(req: &Request, ports: &MoneyPorts, secret: &Secret) -> Result<s
         .headers()
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| ApiError::bad_request("missing_signature", "Stripe-Signature header required."))?;
+        .ok_or_else(|| ApiError::bad_request(ErrorCode::MissingSignature, "Stripe-Signature header required."))?;
     let payload = body_bytes(req);
     if payload.len() > 256 * 1024 {
-        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Webhook body too large."));
+        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, "Webhook body too large."));
     }
     verify(payload, header, secret.expose(), ports.settle.clock.now().timestamp(), DEFAULT_TOLERANCE_SECS).map_err(|e| {
         tracing::warn!(error = %e, "webhook signature rejected");
-        ApiError::bad_request("invalid_signature", "Signature verification failed.")
+        ApiError::bad_request(ErrorCode::InvalidSignature, "Signature verification failed.")
     })?;
-    let event = parse_event(payload).map_err(|e| ApiError::bad_request("malformed_event", e.to_string()))?;
+    let event = parse_event(payload).map_err(|e| ApiError::bad_request(ErrorCode::MalformedEvent, e.to_string()))?;
     let payment = match heard(&event) {
         Heard::Payment(payment) => payment,
         Heard::RefundConfirmed => {
@@ -59,7 +60,7 @@ async fn receive(req: &Request, ports: &MoneyPorts, secret: &Secret) -> Result<s
             tracing::info!(event = %event.id, kind = %event.event_type, "webhook event ignored");
             return Ok(serde_json::json!({ "received": true, "outcome": "ignored" }));
         }
-        Heard::Malformed => return Err(ApiError::bad_request("malformed_event", "payment_intent event without a payment intent")),
+        Heard::Malformed => return Err(ApiError::bad_request(ErrorCode::MalformedEvent, "payment_intent event without a payment intent")),
     };
     let outcome = record_payment_event(ports, payment).await?;
     tracing::info!(event = %event.id, kind = %event.event_type, ?outcome, "webhook processed");

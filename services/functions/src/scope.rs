@@ -97,3 +97,70 @@ impl IdempotencyStore for ScopedStore {
         self.inner.abandon_idempotent(key, owner).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use booking_domain::BookingRef;
+
+    use super::*;
+    use crate::functions::QUERY;
+
+    /// A store that answers every read with nothing: what the scope lets through reaches it.
+    struct Empty;
+
+    #[async_trait]
+    impl BookingReader for Empty {
+        async fn night_counts(&self, _: &RoomTypeId, _: &[NaiveDate], _: u32) -> Result<Vec<NightCount>, StoreError> {
+            Ok(vec![])
+        }
+        async fn get_booking(&self, _: &BookingRef) -> Result<Option<Booking>, StoreError> {
+            Ok(None)
+        }
+        async fn bookings_for_guest(&self, _: &GuestId) -> Result<Vec<Booking>, StoreError> {
+            Ok(vec![])
+        }
+        async fn due_bookings(&self, _: DateTime<Utc>, _: usize) -> Result<Vec<Booking>, StoreError> {
+            Ok(vec![])
+        }
+    }
+
+    #[async_trait]
+    impl BookingWriter for Empty {
+        async fn place_hold(&self, _: &Booking, _: u32) -> Result<(), StoreError> {
+            Ok(())
+        }
+        async fn transition(&self, _: Transition<'_>) -> Result<(), StoreError> {
+            Ok(())
+        }
+    }
+
+    #[async_trait]
+    impl IdempotencyStore for Empty {
+        async fn begin_idempotent(&self, _: &str, _: &str, _: &str, _: DateTime<Utc>, _: Duration) -> Result<IdempotencyBegin, StoreError> {
+            Ok(IdempotencyBegin::Started)
+        }
+        async fn complete_idempotent(
+            &self,
+            _: &str,
+            _: &str,
+            _: &serde_json::Value,
+            _: DateTime<Utc>,
+            _: Duration,
+        ) -> Result<(), StoreError> {
+            Ok(())
+        }
+        async fn abandon_idempotent(&self, _: &str, _: &str) -> Result<(), StoreError> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn only_declared_calls_get_through() {
+        let query = ScopedStore::new(Arc::new(Empty), &QUERY);
+        let reference = BookingRef::from_entropy(1);
+        assert_eq!(query.get_booking(&reference).await, Ok(None));
+        assert!(matches!(query.due_bookings(DateTime::UNIX_EPOCH, 1).await, Err(StoreError::Unavailable(m)) if m.contains("DueBookings")));
+        assert!(query.begin_idempotent("k", "h", "o", DateTime::UNIX_EPOCH, Duration::seconds(1)).await.is_err());
+        assert!(query.abandon_idempotent("k", "o").await.is_err());
+    }
+}

@@ -10,3 +10,7 @@ pub mod signature;
 pub mod webhook;
 
 pub use gateway::{StripeConfig, StripeGateway};
+
+/// The PaymentIntent metadata key holding our booking reference: written when the intent is created, read from
+/// every webhook to find the booking (an API boundary with Stripe).
+pub const BOOKING_REF_KEY: &str = "booking_ref";

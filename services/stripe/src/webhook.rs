@@ -6,60 +6,26 @@
 
 use std::collections::HashMap;
 
-use booking_ports::{PaymentEvent, PaymentEventKind, PaymentStatus};
+use booking_ports::{PaymentEvent, PaymentEventKind};
 use serde::Deserialize;
 
-/// The subset of a Stripe Event we act on. Unknown event types parse fine: `intent` is `None` whenever
-/// `data.object` is not a payment intent.
+/// The subset of a Stripe Event the booking flow acts on: which event, of what type, about which payment intent
+/// and booking. What happened to the payment is deliberately not taken from the event: events arrive late and out
+/// of order, so the use cases read the intent's current state from Stripe instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookEvent {
     pub id: String,
     pub event_type: String,
-    pub created: i64,
-    pub livemode: bool,
-    pub intent: Option<IntentSnapshot>,
-    /// Set when `data.object` is a charge (`charge.refunded`, ...).
-    pub charge: Option<ChargeSnapshot>,
+    /// Set when `data.object` is a payment intent.
+    pub intent: Option<IntentRef>,
 }
 
-/// A charge as the event saw it: enough to reconcile refunds with the booking's payment intent.
+/// The payment intent an event is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChargeSnapshot {
+pub struct IntentRef {
     pub id: String,
-    pub payment_intent: Option<String>,
-    pub amount: i64,
-    pub amount_refunded: i64,
-    pub refunded: bool,
-    pub currency: String,
-}
-
-#[derive(Deserialize)]
-struct RawCharge {
-    id: String,
-    #[serde(default)]
-    payment_intent: Option<String>,
-    amount: i64,
-    #[serde(default)]
-    amount_refunded: i64,
-    #[serde(default)]
-    refunded: bool,
-    currency: String,
-}
-
-/// A payment intent as it was when the event was created (events can arrive late and out of order: compare with
-/// a fresh `retrieve` before acting on anything irreversible).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IntentSnapshot {
-    pub id: String,
-    pub status: PaymentStatus,
-    pub amount: i64,
-    /// Lower-case ISO 4217 code, exactly as Stripe sends it.
-    pub currency: String,
-    pub amount_capturable: i64,
     /// `metadata["booking_ref"]`: which booking the intent pays for.
     pub reference: Option<String>,
-    /// `last_payment_error.message`: why the last attempt failed, fit to show the guest.
-    pub failure_message: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,9 +39,6 @@ struct RawEvent {
     id: String,
     #[serde(rename = "type")]
     event_type: String,
-    created: i64,
-    #[serde(default)]
-    livemode: bool,
     data: RawData,
 }
 
@@ -87,56 +50,23 @@ struct RawData {
 #[derive(Deserialize)]
 struct RawIntent {
     id: String,
-    status: PaymentStatus,
-    amount: i64,
-    currency: String,
-    #[serde(default)]
-    amount_capturable: i64,
     #[serde(default)]
     metadata: HashMap<String, String>,
-    #[serde(default)]
-    last_payment_error: Option<RawPaymentError>,
 }
 
-#[derive(Deserialize)]
-struct RawPaymentError {
-    #[serde(default)]
-    message: Option<String>,
-}
-
-/// Parses the raw body of a webhook request.
+/// Parses the raw body of a webhook request (verify its signature first: `crate::signature::verify`). Unknown
+/// event types and objects parse fine, with no intent.
 pub fn parse_event(payload: &[u8]) -> Result<WebhookEvent, WebhookError> {
     let raw: RawEvent = serde_json::from_slice(payload).map_err(|e| WebhookError::Malformed(e.to_string()))?;
-    let (intent, charge) = match raw.data.object.get("object").and_then(serde_json::Value::as_str) {
-        Some("payment_intent") => (Some(parse_intent(raw.data.object)?), None),
-        Some("charge") => {
-            let c: RawCharge = serde_json::from_value(raw.data.object).map_err(|e| WebhookError::Malformed(format!("charge: {e}")))?;
-            let charge = ChargeSnapshot {
-                id: c.id,
-                payment_intent: c.payment_intent,
-                amount: c.amount,
-                amount_refunded: c.amount_refunded,
-                refunded: c.refunded,
-                currency: c.currency,
-            };
-            (None, Some(charge))
+    let intent = match raw.data.object.get("object").and_then(serde_json::Value::as_str) {
+        Some("payment_intent") => {
+            let mut intent: RawIntent =
+                serde_json::from_value(raw.data.object).map_err(|e| WebhookError::Malformed(format!("payment_intent: {e}")))?;
+            Some(IntentRef { id: intent.id, reference: intent.metadata.remove(crate::BOOKING_REF_KEY) })
         }
-        _ => (None, None),
+        _ => None,
     };
-    Ok(WebhookEvent { id: raw.id, event_type: raw.event_type, created: raw.created, livemode: raw.livemode, intent, charge })
-}
-
-fn parse_intent(object: serde_json::Value) -> Result<IntentSnapshot, WebhookError> {
-    let mut raw: RawIntent = serde_json::from_value(object).map_err(|e| WebhookError::Malformed(format!("payment_intent: {e}")))?;
-    Ok(IntentSnapshot {
-        id: raw.id,
-        status: raw.status,
-        amount: raw.amount,
-        currency: raw.currency,
-        amount_capturable: raw.amount_capturable,
-        reference: raw.metadata.remove("booking_ref"),
-        failure_message: raw.last_payment_error.and_then(|e| e.message),
-    })
+    Ok(WebhookEvent { id: raw.id, event_type: raw.event_type, intent })
 }
 
 /// What the booking flow makes of an authentic Stripe event.
@@ -238,52 +168,34 @@ mod tests {
     }"#;
 
     #[test]
-    fn succeeded_intent() {
+    fn an_intent_event_names_its_intent_and_booking() {
         let event = parse_event(SUCCEEDED.as_bytes()).unwrap();
         assert_eq!(event.id, "evt_3QxYz2LkdIwHu7ix0aBcDeFg");
         assert_eq!(event.event_type, "payment_intent.succeeded");
-        assert_eq!(event.created, 1_732_435_200);
-        assert!(!event.livemode);
-        assert_eq!(
-            event.intent,
-            Some(IntentSnapshot {
-                id: "pi_3QxYz2LkdIwHu7ix0Q1w2e3r".into(),
-                status: PaymentStatus::Succeeded,
-                amount: 24_500,
-                currency: "eur".into(),
-                amount_capturable: 0,
-                reference: Some("HB-ABCD-EFGH".into()),
-                failure_message: None,
-            })
-        );
+        assert_eq!(event.intent, Some(IntentRef { id: "pi_3QxYz2LkdIwHu7ix0Q1w2e3r".into(), reference: Some("HB-ABCD-EFGH".into()) }));
+        let failed = parse_event(FAILED.as_bytes()).unwrap().intent.unwrap();
+        assert_eq!(failed.reference.as_deref(), Some("HB-WXYZ-2345"));
     }
 
     #[test]
-    fn failed_intent_carries_the_failure_message() {
-        let intent = parse_event(FAILED.as_bytes()).unwrap().intent.unwrap();
-        assert_eq!(intent.status, PaymentStatus::RequiresPaymentMethod);
-        assert_eq!(intent.failure_message.as_deref(), Some("Your card has insufficient funds."));
-        assert_eq!(intent.reference.as_deref(), Some("HB-WXYZ-2345"));
-    }
-
-    #[test]
-    fn unrelated_event_has_no_intent() {
+    fn other_objects_carry_no_intent() {
         let event = parse_event(UNRELATED.as_bytes()).unwrap();
         assert_eq!(event.event_type, "customer.created");
-        assert!(event.livemode);
         assert_eq!(event.intent, None);
+        let refunded = r#"{"id":"evt_3","object":"event","type":"charge.refunded","created":1790000000,"livemode":false,
+            "data":{"object":{"id":"ch_1","object":"charge","amount":67500,"payment_intent":"pi_1","status":"succeeded"}}}"#;
+        assert_eq!(parse_event(refunded.as_bytes()).unwrap().intent, None);
     }
 
     #[test]
-    fn charge_refunded_carries_the_refund() {
-        let payload = r#"{"id":"evt_3","object":"event","type":"charge.refunded","created":1790000000,"livemode":false,
-            "data":{"object":{"id":"ch_1","object":"charge","amount":67500,"amount_refunded":50000,"refunded":false,
-            "currency":"eur","payment_intent":"pi_1","status":"succeeded"}}}"#;
-        let event = parse_event(payload.as_bytes()).unwrap();
-        assert_eq!(event.event_type, "charge.refunded");
-        assert_eq!(event.intent, None);
-        let charge = event.charge.unwrap();
-        assert_eq!((charge.payment_intent.as_deref(), charge.amount_refunded, charge.refunded), (Some("pi_1"), 50000, false));
+    fn heard_maps_stripes_event_types() {
+        let kind = |payload: &str| match heard(&parse_event(payload.as_bytes()).unwrap()) {
+            Heard::Payment(event) => Some(event.kind),
+            _ => None,
+        };
+        assert_eq!(kind(SUCCEEDED), Some(PaymentEventKind::Succeeded));
+        assert_eq!(kind(FAILED), Some(PaymentEventKind::Failed));
+        assert_eq!(kind(UNRELATED), None);
     }
 
     #[test]
@@ -292,8 +204,8 @@ mod tests {
             "",
             "not json",
             r#"{"id":"evt","type":"x","created":1}"#,
-            r#"{"id":"evt","type":"payment_intent.succeeded","created":1,"data":{"object":{"object":"payment_intent","id":"pi"}}}"#,
-            r#"{"id":"evt","type":"payment_intent.succeeded","created":1,"data":{"object":{"object":"payment_intent","id":"pi","amount":1,"currency":"eur","status":"exploded"}}}"#,
+            r#"{"id":"evt","type":"payment_intent.succeeded","created":1,"data":{"object":{"object":"payment_intent"}}}"#,
+            r#"{"id":"evt","type":"payment_intent.succeeded","data":{"object":{"object":"payment_intent","id":7}}}"#,
         ] {
             assert!(matches!(parse_event(input.as_bytes()), Err(WebhookError::Malformed(_))), "{input}");
         }

@@ -448,7 +448,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing(t: TestStack) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bookings_users_and_tokens_survive_a_restart() {
+async fn bookings_accounts_and_sent_messages_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let t = spawn_in(dir.path()).await;
     let token = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
@@ -462,7 +462,8 @@ async fn bookings_users_and_tokens_survive_a_restart() {
 
     let old_token = token;
     let t = spawn_in(dir.path()).await;
-    // The port changed, so the issuer did too: an old token is refused, a new sign-in works and sees the booking.
+    // The account survived (a new sign-in with the old password works and sees the booking); the port changed, so
+    // the issuer did too, and a token from before is refused.
     let (status, _) = t.get("/api/bookings", Some(&old_token)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let token = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;

@@ -4,9 +4,6 @@ use booking_domain::{Currency, Money};
 use booking_ports::{PaymentError, PaymentIntent, PaymentStatus, Refund};
 use stripe_core::PaymentIntentStatus;
 
-/// The metadata key holding our booking reference; webhooks use it to find the booking.
-pub(crate) const BOOKING_REF_KEY: &str = "booking_ref";
-
 pub(crate) fn intent(pi: stripe_core::PaymentIntent) -> Result<PaymentIntent, PaymentError> {
     let status = status(&pi.status)?;
     let amount = money(pi.amount, &pi.currency)?;
@@ -26,7 +23,7 @@ pub(crate) fn intent(pi: stripe_core::PaymentIntent) -> Result<PaymentIntent, Pa
         amount_capturable: pi.amount_capturable,
         amount_received: pi.amount_received,
         amount_refunded,
-        reference: metadata.remove(BOOKING_REF_KEY),
+        reference: metadata.remove(crate::BOOKING_REF_KEY),
     })
 }
 

@@ -97,7 +97,7 @@ fn idempotent(key: &str) -> Result<RequestStrategy, PaymentError> {
 impl PaymentGateway for StripeGateway {
     async fn create_intent(&self, request: &CreateIntent) -> Result<PaymentIntent, PaymentError> {
         let reference = request.reference.to_string();
-        let metadata = HashMap::from([(convert::BOOKING_REF_KEY.to_owned(), reference.clone())]);
+        let metadata = HashMap::from([(crate::BOOKING_REF_KEY.to_owned(), reference.clone())]);
         // API version 2026-09-30.endive (the one async-stripe rc.10 pins) refuses the old `payment_method_types`
         // parameter; `allowed_payment_method_types` is its replacement and still yields `payment_method_types: ["card"]`.
         let create = CreatePaymentIntent::new(request.amount.minor(), convert::stripe_currency(request.amount.currency()))
