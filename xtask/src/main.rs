@@ -98,7 +98,10 @@ fn check() -> Result<()> {
     run("format", cargo().args(["fmt", "--all", "--check"]))?;
     run("clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))?;
     // Every dependency is a decision: one nothing uses is removed (`.ci/run` installs cargo-machete).
-    run("unused dependencies", cargo().arg("machete"))?;
+    // cargo-machete decides whether it runs as `cargo machete` from `CARGO` set and `CARGO_PKG_NAME`
+    // unset; `cargo xtask` inherits `CARGO_PKG_NAME=xtask` from `cargo run`, which made it read
+    // `machete` as a directory and fail in CI.
+    run("unused dependencies", cargo().arg("machete").env_remove("CARGO_PKG_NAME"))?;
     test()?;
     policy::check(&project_root()?, policy::Scope::ToolsOnly)?;
     browser::test(&project_root()?)?;

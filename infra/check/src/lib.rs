@@ -9,7 +9,7 @@
 //!   checks that enforce it and, per resource, today's outcome (pass, fail, or suppressed with the reason);
 //! - template access ([`template`]), the `cfn-guard` CLI ([`guard`]) and checkov from the project venv ([`checkov`]).
 //!
-//! The tests in `tests/` also hold the templates to the route table (`services/functions/src/routes.rs`) and
+//! The tests in `tests/` also hold the templates to the route table (`services/functions/src/functions.rs`) and
 //! the local stack's security headers (`services/devstack/src/site.rs`).
 //!
 //! *Invariants:* no network and no AWS account; the external programs are the `cfn-guard` CLI (3.2.x) and checkov

@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use booking_aws::DynamoStore;
 use booking_aws::OutboxMarking;
-use booking_local_aws::create_table;
 use booking_local_aws::moto::MotoServer;
-use booking_ports::{BookingReader, BookingWriter};
+use booking_local_aws::{DynamoOutboxPoller, create_table};
+use booking_ports::{BookingReader, BookingWriter, OutboxFeed};
 use booking_store_contract::{StoreRef, held};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -23,6 +23,26 @@ async fn dynamodb_store_honours_the_contract() {
         async move {
             create_table(&config, &table).await.unwrap();
             Arc::new(store) as StoreRef
+        }
+    })
+    .await;
+}
+
+/// The outbox as the local stack reads it from DynamoDB (items marked pending, `DynamoOutboxPoller`); in AWS the
+/// stream carries the same items.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dynamodb_outbox_holds_exactly_the_written_changes() {
+    let moto = MotoServer::start().await.unwrap();
+    let config = moto.sdk_config();
+    let counter = AtomicUsize::new(0);
+    booking_store_contract::run_outbox_cases(|| {
+        let table = format!("outbox-{}", counter.fetch_add(1, Ordering::SeqCst));
+        let store = DynamoStore::new(&config, &table, OutboxMarking::MarkPending);
+        let outbox = DynamoOutboxPoller::new(&config, &table);
+        let config = config.clone();
+        async move {
+            create_table(&config, &table).await.unwrap();
+            (Arc::new(store) as StoreRef, Arc::new(outbox) as Arc<dyn OutboxFeed>)
         }
     })
     .await;

@@ -20,6 +20,22 @@ async fn embedded_store_honours_the_contract() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn embedded_outbox_holds_exactly_the_written_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let counter = std::sync::atomic::AtomicUsize::new(0);
+    let root = dir.path().to_owned();
+    booking_store_contract::run_outbox_cases(|| {
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let path = root.join(format!("outbox-{n}.redb"));
+        async move {
+            let store = Arc::new(EmbeddedStore::open(&path).unwrap());
+            (store.clone() as StoreRef, store as Arc<dyn booking_ports::OutboxFeed>)
+        }
+    })
+    .await;
+}
+
 /// The contract as a model-based property test (see `booking_store_contract::model`).
 #[test]
 fn embedded_store_agrees_with_the_model() {

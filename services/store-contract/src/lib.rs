@@ -15,7 +15,7 @@ use booking_domain::{
     Action, Booking, BookingRef, ContactPreference, DEMO_CATALOG_JSON, GuestContact, GuestId, Hotel, InventoryEffect, NewBooking,
     PaymentRef, RoomTypeId, SETTLEMENT_GRACE, StayDates, StayRequest, quote,
 };
-use booking_ports::{BookingEvent, BookingStore, EventKind, IdempotencyBegin, StoreError, Transition};
+use booking_ports::{BookingEvent, BookingStore, EventKind, IdempotencyBegin, OutboxFeed, StoreError, Transition};
 
 pub mod model;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -48,6 +48,25 @@ where
     case!(idempotency_records_follow_their_lifecycle);
     case!(only_the_owner_completes_or_releases_a_claim);
     case!(counters_match_bookings_after_a_sequence);
+}
+
+/// The transactional outbox, for adapters whose outbox can be read back ([`OutboxFeed`]): an event exists if and
+/// only if its change was written, once. `make` returns a fresh store and the feed over the same data.
+pub async fn run_outbox_cases<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = (StoreRef, Arc<dyn OutboxFeed>)>,
+{
+    macro_rules! case {
+        ($name:ident) => {{
+            eprintln!("store contract (outbox): {}", stringify!($name));
+            let (store, outbox) = make().await;
+            $name(store, outbox).await;
+        }};
+    }
+    case!(a_change_writes_its_event_with_it);
+    case!(a_refused_change_writes_no_event);
+    case!(a_dispatched_event_is_not_offered_again);
 }
 
 pub fn hotel() -> Hotel {
@@ -224,11 +243,73 @@ async fn a_replayed_transition_is_refused(store: StoreRef) {
     let (next, effect) = a.apply(Action::Confirm, t0()).unwrap();
     let event = BookingEvent::new(a.reference(), next.version(), EventKind::BookingConfirmed { charged: a.quote().total }, t0());
     store.transition(Transition { previous: &a, next: &next, effect, capacity: 10, event: Some(&event) }).await.unwrap();
-    // Replaying the same transition (a retried webhook) is refused: the event cannot be written twice, and the
-    // booking stays as the first write left it.
+    // Replaying the same transition (a retried webhook) is refused and the booking stays as the first write left
+    // it (that its event is not written twice is `a_refused_change_writes_no_event`, which reads the outbox).
     let replay = store.transition(Transition { previous: &a, next: &next, effect, capacity: 10, event: Some(&event) }).await;
     assert_eq!(replay, Err(StoreError::Conflict));
     assert_eq!(store.get_booking(a.reference()).await.unwrap().unwrap(), next);
+}
+
+fn confirmed_event(booking: &Booking, next: &Booking) -> BookingEvent {
+    BookingEvent::new(booking.reference(), next.version(), EventKind::BookingConfirmed { charged: booking.quote().total }, t0())
+}
+
+async fn pending_ids(outbox: &Arc<dyn OutboxFeed>) -> Vec<String> {
+    outbox.pending_events(100).await.unwrap().into_iter().map(|e| e.id).collect()
+}
+
+async fn a_change_writes_its_event_with_it(store: StoreRef, outbox: Arc<dyn OutboxFeed>) {
+    let a = held(61, "g1", "classic-double", "2030-09-03", "2030-09-04", 1);
+    store.place_hold(&a, 10).await.unwrap();
+    assert_eq!(pending_ids(&outbox).await, Vec::<String>::new(), "a hold tells nobody");
+    let (next, effect) = a.apply(Action::Confirm, t0()).unwrap();
+    let event = confirmed_event(&a, &next);
+    store.transition(Transition { previous: &a, next: &next, effect, capacity: 10, event: Some(&event) }).await.unwrap();
+    let pending = outbox.pending_events(100).await.unwrap();
+    assert_eq!(pending, vec![event]);
+}
+
+async fn a_refused_change_writes_no_event(store: StoreRef, outbox: Arc<dyn OutboxFeed>) {
+    let a = held(62, "g1", "classic-double", "2030-09-05", "2030-09-06", 1);
+    store.place_hold(&a, 10).await.unwrap();
+    let (next, effect) = a.apply(Action::Confirm, t0()).unwrap();
+    let event = confirmed_event(&a, &next);
+    store.transition(Transition { previous: &a, next: &next, effect, capacity: 10, event: Some(&event) }).await.unwrap();
+    // The same change again (a retried webhook): refused, and still one event.
+    let replay = store.transition(Transition { previous: &a, next: &next, effect, capacity: 10, event: Some(&event) }).await;
+    assert_eq!(replay, Err(StoreError::Conflict));
+    // A different change from the stale version, with its own event: refused, and its event not written.
+    let (released, release_effect) = a.apply(Action::Release, t0()).unwrap();
+    let stale_event = BookingEvent::new(a.reference(), released.version(), EventKind::BookingConfirmed { charged: a.quote().total }, t0());
+    let stale = BookingEvent { id: format!("{}#stale", a.reference()), ..stale_event };
+    let refused =
+        store.transition(Transition { previous: &a, next: &released, effect: release_effect, capacity: 10, event: Some(&stale) }).await;
+    assert_eq!(refused, Err(StoreError::Conflict));
+    // A reinstate that finds its night sold out: refused, no event.
+    let b = held(63, "g2", "garden-single", "2030-09-07", "2030-09-08", 1);
+    store.place_hold(&b, 1).await.unwrap();
+    let (expired, expire_effect) = b.apply(Action::Expire, t0()).unwrap();
+    store.transition(Transition { previous: &b, next: &expired, effect: expire_effect, capacity: 1, event: None }).await.unwrap();
+    let thief = held(64, "g3", "garden-single", "2030-09-07", "2030-09-08", 1);
+    store.place_hold(&thief, 1).await.unwrap();
+    let (back, back_effect) = expired.apply(Action::Reinstate, t0()).unwrap();
+    let back_event = confirmed_event(&expired, &back);
+    let sold_out =
+        store.transition(Transition { previous: &expired, next: &back, effect: back_effect, capacity: 1, event: Some(&back_event) }).await;
+    assert_eq!(sold_out, Err(StoreError::SoldOut { night: d("2030-09-07") }));
+    assert_eq!(pending_ids(&outbox).await, vec![event.id]);
+}
+
+async fn a_dispatched_event_is_not_offered_again(store: StoreRef, outbox: Arc<dyn OutboxFeed>) {
+    let a = held(65, "g1", "classic-double", "2030-09-09", "2030-09-10", 1);
+    store.place_hold(&a, 10).await.unwrap();
+    let (next, effect) = a.apply(Action::Confirm, t0()).unwrap();
+    let event = confirmed_event(&a, &next);
+    store.transition(Transition { previous: &a, next: &next, effect, capacity: 10, event: Some(&event) }).await.unwrap();
+    outbox.mark_dispatched(&event.id).await.unwrap();
+    assert_eq!(pending_ids(&outbox).await, Vec::<String>::new());
+    // Marking twice (a redelivered stream record) is harmless.
+    outbox.mark_dispatched(&event.id).await.unwrap();
 }
 
 async fn guest_index_lists_only_own_bookings_by_check_in(store: StoreRef) {
