@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 mod audit;
 mod bench;
 mod browser;
+mod ops;
 mod policy;
 mod pyenv;
 
@@ -49,6 +50,8 @@ enum Cmd {
     Policy(policy::Args),
     /// CloudTrail audit of a deployed environment: security-control changes, trail health, log file integrity.
     Audit(Box<audit::Args>),
+    /// An environment's funnel, payment failures, refunds pending, p99 latency and alarms not OK, from CloudWatch.
+    Ops(ops::Args),
 }
 
 fn main() -> Result<()> {
@@ -89,6 +92,10 @@ fn main() -> Result<()> {
         Cmd::Browser => browser::test(&root),
         Cmd::Bench(args) => bench::bench(&root, &args),
         Cmd::Audit(args) => std::process::exit(audit::audit(&root, args.relative_to(&invoked_from))),
+        Cmd::Ops(args) => {
+            let code = ops::run(&args)?;
+            std::process::exit(i32::from(code))
+        }
     }
 }
 

@@ -69,7 +69,10 @@ fn rows() -> Vec<Row> {
                 continue;
             }
             let strings: Vec<String> = strings.iter().map(|s| s.as_str().unwrap().to_owned()).collect();
-            assert!(strings.len() >= 2 && strings.len().is_multiple_of(2), "{title}: [namespace, name, (dimension, value)*] expected: {row:?}");
+            assert!(
+                strings.len() >= 2 && strings.len().is_multiple_of(2),
+                "{title}: [namespace, name, (dimension, value)*] expected: {row:?}"
+            );
             assert!(!strings.iter().any(|s| s == "." || s == ".."), "{title}: no shorthand rows, they cannot be checked");
             let dimensions = strings[2..].chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
             out.push(Row { widget: title.clone(), namespace: strings[0].clone(), name: strings[1].clone(), dimensions, options });
