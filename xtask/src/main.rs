@@ -41,7 +41,8 @@ enum Cmd {
     Test,
     /// The guest site's tests in a real browser (Debian's Chromium via playwright-core, npm packages from the lockfile).
     Browser,
-    /// Benchmark reports under target/bench/ (`site`: bytes, requests and Lighthouse scores of the guest site).
+    /// Benchmark reports under target/bench/ (`site`: the guest site's bytes, requests and Lighthouse scores; `emf`:
+    /// what the metrics emitter adds to an invocation).
     Bench(bench::Args),
     /// Create or refresh the project-local Python venv (moto, cfn-lint, checkov) from requirements-dev.txt.
     Pyenv,
