@@ -114,7 +114,15 @@ struct Row {
 
 /// Times `iterations` invocations (after a warm-up) of `work` behind the wrapper (or bare), with a fresh emitter
 /// per invocation when `cold`.
-fn measure(runtime: &tokio::runtime::Runtime, scenario: &'static str, wrapped: bool, enabled: bool, cold: bool, work: Work, iterations: usize) -> Row {
+fn measure(
+    runtime: &tokio::runtime::Runtime,
+    scenario: &'static str,
+    wrapped: bool,
+    enabled: bool,
+    cold: bool,
+    work: Work,
+    iterations: usize,
+) -> Row {
     let sink = sink();
     let mut context = Context::default();
     context.request_id = "8476a536-e9f4-11e8-9739-2dfe598c3fcd".to_owned();
@@ -200,8 +208,10 @@ fn main() {
     let floor = rows[1].mean;
     let mut md = String::new();
     let _ = writeln!(md, "# EMF emitter: what it adds to one invocation\n");
-    let _ = writeln!(md, "Machine: {}. Release build (`cargo bench -p emf --bench invocation`), one current-thread tokio runtime,", machine());
-    let _ = writeln!(md, "{n} timed invocations per row after a 10 % warm-up (2 000 for the last row). Documents go to a JSON-lines sink on");
+    let _ =
+        writeln!(md, "Machine: {}. Release build (`cargo bench -p emf --bench invocation`), one current-thread tokio runtime,", machine());
+    let _ =
+        writeln!(md, "{n} timed invocations per row after a 10 % warm-up (2 000 for the last row). Documents go to a JSON-lines sink on");
     let _ = writeln!(md, "`/dev/null` (one `write` per document, like standard output in Lambda). Floor: the same handler behind the");
     let _ = writeln!(md, "wrapper with `POWERTOOLS_METRICS_DISABLED=true`, measured in this run.\n");
     let _ = writeln!(md, "| scenario | documents | bytes | mean µs | p50 µs | p99 µs | mean over floor µs |");
@@ -220,7 +230,10 @@ fn main() {
             over * 1e6
         );
     }
-    let _ = writeln!(md, "\nThe warning of the \"records nothing\" row goes to the default (no-op) tracing subscriber here, so its cost is not included.");
+    let _ = writeln!(
+        md,
+        "\nThe warning of the \"records nothing\" row goes to the default (no-op) tracing subscriber here, so its cost is not included."
+    );
     std::fs::create_dir_all(report.parent().unwrap()).unwrap();
     std::fs::write(&report, &md).unwrap();
     eprint!("{md}");

@@ -2,8 +2,8 @@
 //! forwarded with PutMetricData (as CloudWatch Logs extracts them in AWS), alarms are put and set, and the
 //! report reads the run's numbers back.
 //!
-//! moto 5.2.5 answers CloudWatch's JSON protocol only while `aws-sdk-cloudwatch` speaks RPCv2 CBOR only, so the
-//! SDK talks to moto through `cloudwatch-moto-bridge` (first test: without it, the SDK gets no answer). moto
+//! moto 5.2.5 does not speak RPCv2 CBOR, the only protocol of `aws-sdk-cloudwatch`, so the SDK talks to moto
+//! through `cloudwatch-test-support`'s bridge (first test: without it, the SDK gets no answer). moto
 //! evaluates no metric math beyond an id reference and no percentile statistic (a `p99` query makes it fail the
 //! whole call with HTTP 500): the report's ratios and p99 latencies are proven in `tests/replay.rs` against
 //! CloudWatch's documented responses, and here the report must say they are missing or unavailable.
@@ -18,7 +18,7 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StateValue, Stati
 use booking_aws::moto::MotoServer;
 use booking_metrics::{BUILTINS, Channel, FAILURE_REASON, Metric, Notification};
 use booking_ops::{Figure, Target, Window, read};
-use cloudwatch_moto_bridge::Bridge;
+use cloudwatch_test_support::{Bridge, Model};
 use emf::{Config, DimensionValue, Emitter, Memory, Namespace, metrics};
 
 fn client(endpoint: &str) -> Client {
@@ -103,7 +103,8 @@ async fn booking_run(sink: &Arc<Memory>) {
 #[tokio::test]
 async fn forwarded_emf_documents_are_read_back_by_the_report() {
     let moto = MotoServer::start().await.unwrap();
-    let bridge = Bridge::start(&moto.endpoint).await.unwrap();
+    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    let bridge = Bridge::start(&moto.endpoint, Model::from_botocore(&python).unwrap()).await.unwrap();
     let client = client(&bridge.endpoint);
 
     let sink = Arc::new(Memory::new());

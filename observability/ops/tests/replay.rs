@@ -1,36 +1,16 @@
 //! What moto cannot show (metric math, percentile statistics), proven against CloudWatch's documented response
-//! shapes: the SDK's replay client answers each call of a report with a recorded RPCv2 CBOR response, and the
-//! requests the report made are read back and checked.
+//! shapes: a replay endpoint answers each call of a report with a recorded RPCv2 CBOR response over HTTP, and the
+//! requests the report made are read back and checked. (The SDK's own replay client, `aws-smithy-http-client`'s
+//! `test-util`, would switch on serde_json's `preserve_order` for the whole workspace's test build.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 use std::time::{Duration, UNIX_EPOCH};
 
 use aws_sdk_cloudwatch::Client;
-use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
-use aws_smithy_types::body::SdkBody;
 use booking_ops::{CONVERSION_EXPRESSION, FAILURE_RATIO_EXPRESSION, Target, Window, read};
-use cloudwatch_moto_bridge::{cbor_to_json, json_to_cbor};
+use cloudwatch_test_support::Replay;
 use serde_json::{Value, json};
-
-/// A recorded answer: the JSON shape of the API reference, encoded as CloudWatch's RPCv2 CBOR.
-fn answer(body: Value) -> http::Response<SdkBody> {
-    let mut bytes = Vec::new();
-    ciborium::into_writer(&json_to_cbor(body, false), &mut bytes).unwrap();
-    http::Response::builder()
-        .status(200)
-        .header("content-type", "application/cbor")
-        .header("smithy-protocol", "rpc-v2-cbor")
-        .body(SdkBody::from(bytes))
-        .unwrap()
-}
-
-fn expected(operation: &str) -> http::Request<SdkBody> {
-    http::Request::builder()
-        .uri(format!("https://monitoring.eu-west-1.amazonaws.com/service/GraniteServiceVersion20100801/operation/{operation}"))
-        .body(SdkBody::empty())
-        .unwrap()
-}
 
 fn result(id: &str, values: &[f64]) -> Value {
     json!({"Id": id, "Label": id, "Timestamps": values.iter().map(|_| 1_764_000_000.0).collect::<Vec<_>>(), "Values": values, "StatusCode": "Complete"})
@@ -38,42 +18,43 @@ fn result(id: &str, values: &[f64]) -> Value {
 
 #[tokio::test]
 async fn ratios_come_from_metric_math_and_latency_from_the_p99_statistic() {
-    let events = vec![
-        ReplayEvent::new(
-            expected("GetMetricData"),
-            answer(json!({"MetricDataResults": [
+    let replay = Replay::start(vec![
+        (
+            "GetMetricData",
+            json!({"MetricDataResults": [
                 result("requested", &[40.0]), result("held", &[35.0]), result("authorized", &[30.0]), result("confirmed", &[25.0]),
                 result("failed", &[3.0]), result("refunds_pending", &[]), result("oldest_pending_refund", &[]),
                 result("conversion", &[62.5]), result("failure_ratio", &[9.090909])
-            ], "Messages": []})),
+            ], "Messages": []} ),
         ),
-        ReplayEvent::new(
-            expected("ListMetrics"),
-            answer(json!({"Metrics": [
+        (
+            "ListMetrics",
+            json!({"Metrics": [
                 {"Namespace": "HarbourView/prod", "MetricName": "HandlerLatency", "Dimensions": [{"Name": "service", "Value": "booking"}, {"Name": "function", "Value": "harbour-prod-record"}]},
                 {"Namespace": "HarbourView/prod", "MetricName": "HandlerLatency", "Dimensions": [{"Name": "service", "Value": "booking"}, {"Name": "function", "Value": "harbour-prod-payment"}]},
                 {"Namespace": "HarbourView/prod", "MetricName": "HandlerLatency", "Dimensions": [{"Name": "service", "Value": "other"}, {"Name": "function", "Value": "x"}]}
-            ]})),
+            ]} ),
         ),
-        ReplayEvent::new(
-            expected("GetMetricData"),
-            answer(json!({"MetricDataResults": [result("p99_0", &[812.5]), result("p99_1", &[])], "Messages": []})),
+        (
+            "GetMetricData",
+            json!({"MetricDataResults": [result("p99_0", &[812.5]), result("p99_1", &[])], "Messages": []} ),
         ),
-        ReplayEvent::new(
-            expected("DescribeAlarms"),
-            answer(json!({"MetricAlarms": [
+        (
+            "DescribeAlarms",
+            json!({"MetricAlarms": [
                 {"AlarmName": "harbour-prod-payment-errors", "StateValue": "OK", "StateReason": "ok", "StateUpdatedTimestamp": 1_764_000_000.0},
                 {"AlarmName": "harbour-prod-api-5xx-rate", "StateValue": "ALARM", "StateReason": "Threshold Crossed: 2 out of the last 3 datapoints", "StateUpdatedTimestamp": 1_764_000_300.0},
                 {"AlarmName": "harbour-prod-no-confirmed-booking", "StateValue": "INSUFFICIENT_DATA", "StateReason": "no data", "StateUpdatedTimestamp": 1_764_000_000.0}
-            ], "CompositeAlarms": []})),
+            ], "CompositeAlarms": []} ),
         ),
-    ];
-    let http = StaticReplayClient::new(events);
+    ])
+    .await
+    .unwrap();
     let config = aws_sdk_cloudwatch::Config::builder()
         .behavior_version_latest()
         .region(aws_sdk_cloudwatch::config::Region::new("eu-west-1"))
         .credentials_provider(aws_sdk_cloudwatch::config::Credentials::new("a", "b", None, None, "replay"))
-        .http_client(http.clone())
+        .endpoint_url(&replay.endpoint)
         .build();
     let client = Client::from_conf(config);
     let window = Window::ending_at(UNIX_EPOCH + Duration::from_secs(1_764_003_600), Duration::from_secs(24 * 3600)).unwrap();
@@ -99,12 +80,10 @@ async fn ratios_come_from_metric_math_and_latency_from_the_p99_statistic() {
     assert!(table.contains("62.5 %") && table.contains("9.1 %") && table.contains("812.5 ms"), "{table}");
 
     // What the report asked for.
-    let requests: Vec<(String, Value)> = http
-        .actual_requests()
-        .map(|r| (r.uri().to_owned(), cbor_to_json(ciborium::from_reader(r.body().bytes().unwrap()).unwrap())))
-        .collect();
-    let operations: Vec<&str> = requests.iter().map(|(uri, _)| uri.rsplit('/').next().unwrap()).collect();
+    let requests = replay.requests();
+    let operations: Vec<&str> = requests.iter().map(|(operation, _)| operation.as_str()).collect();
     assert_eq!(operations, ["GetMetricData", "ListMetrics", "GetMetricData", "DescribeAlarms"]);
+    assert_eq!(replay.unused(), 0);
     let counts = &requests[0].1;
     assert_eq!((counts["StartTime"].as_f64(), counts["EndTime"].as_f64()), (Some(1_763_917_260.0), Some(1_764_003_660.0)));
     let query = |id: &str| counts["MetricDataQueries"].as_array().unwrap().iter().find(|q| q["Id"] == id).unwrap().clone();
