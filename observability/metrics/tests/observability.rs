@@ -124,12 +124,7 @@ fn the_dashboard_is_valid_and_only_uses_what_cloudformation_substitutes() {
     let widgets = widgets();
     assert!(!widgets.is_empty());
     for widget in &widgets {
-        let (x, y, w, h) = (
-            widget["x"].as_u64().unwrap(),
-            widget["y"].as_u64().unwrap(),
-            widget["width"].as_u64().unwrap(),
-            widget["height"].as_u64().unwrap(),
-        );
+        let (x, y, w, h) = rect(widget);
         assert!(x + w <= 24 && w > 0 && h > 0 && y < 1000, "widget outside the 24-column grid: {widget}");
         let properties = &widget["properties"];
         match widget["type"].as_str().unwrap() {
@@ -154,18 +149,19 @@ fn the_dashboard_is_valid_and_only_uses_what_cloudformation_substitutes() {
     // No two widgets overlap.
     let mut cells = BTreeSet::new();
     for widget in &widgets {
-        let (x, y, w, h) = (
-            widget["x"].as_u64().unwrap(),
-            widget["y"].as_u64().unwrap(),
-            widget["width"].as_u64().unwrap(),
-            widget["height"].as_u64().unwrap(),
-        );
+        let (x, y, w, h) = rect(widget);
         for cx in x..x + w {
             for cy in y..y + h {
                 assert!(cells.insert((cx, cy)), "widgets overlap at ({cx}, {cy})");
             }
         }
     }
+}
+
+/// A widget's place on the grid: x, y, width, height.
+fn rect(widget: &Json) -> (u64, u64, u64, u64) {
+    let at = |key: &str| widget[key].as_u64().unwrap_or_else(|| panic!("widget without {key}: {widget}"));
+    (at("x"), at("y"), at("width"), at("height"))
 }
 
 /// Lower-case identifiers of a metric math expression (ids start lower-case; functions are upper-case).

@@ -4,8 +4,6 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::Error;
-
 /// A figure, or why it could not be read (never a zero standing in for an error).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -14,17 +12,9 @@ pub enum Figure<T> {
     Unavailable { unavailable: String },
 }
 
-impl<T> From<Result<T, Error>> for Figure<T> {
-    fn from(result: Result<T, Error>) -> Self {
-        match result {
-            Ok(value) => Figure::Value(value),
-            Err(error) => Figure::Unavailable { unavailable: error.to_string() },
-        }
-    }
-}
-
-impl<T> From<Result<T, &Error>> for Figure<T> {
-    fn from(result: Result<T, &Error>) -> Self {
+/// From the result of reading it (the error, owned or borrowed, becomes the reason).
+impl<T, E: std::fmt::Display> From<Result<T, E>> for Figure<T> {
+    fn from(result: Result<T, E>) -> Self {
         match result {
             Ok(value) => Figure::Value(value),
             Err(error) => Figure::Unavailable { unavailable: error.to_string() },

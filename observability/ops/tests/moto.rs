@@ -49,53 +49,46 @@ fn emitter(function: &str, sink: &Arc<Memory>) -> Arc<Emitter> {
     Arc::new(Emitter::new(Config::Enabled(target), BUILTINS, Arc::clone(sink)))
 }
 
-/// A small run: three booking attempts (one sold out), two paid (one declined first), one cancelled with a
-/// refund, one refund pending for two minutes, three notifications.
+/// A small run: three booking attempts (one sold out), a declined payment then two paid bookings, one cancelled
+/// with a refund, one refund pending for two minutes, three notifications.
 async fn booking_run(sink: &Arc<Memory>) {
-    let payment = emitter("payment", sink);
-    for (id, sold_out) in [("p-1", false), ("p-2", false), ("p-3", true)] {
-        payment
-            .instrument(Some(id), async move {
-                metrics().add(Metric::BookingRequested, 1.0);
-                metrics().add(if sold_out { Metric::HoldRejectedSoldOut } else { Metric::HoldPlaced }, 1.0);
+    /// (function, request id, what the handler records)
+    type Invocation = (&'static str, &'static str, &'static [(Metric, f64)]);
+    let invocations: [Invocation; 8] = [
+        ("payment", "p-1", &[(Metric::BookingRequested, 1.0), (Metric::HoldPlaced, 1.0)]),
+        ("payment", "p-2", &[(Metric::BookingRequested, 1.0), (Metric::HoldPlaced, 1.0)]),
+        ("payment", "p-3", &[(Metric::BookingRequested, 1.0), (Metric::HoldRejectedSoldOut, 1.0)]),
+        ("record", "r-1", &[(Metric::PaymentFailed, 1.0)]),
+        ("record", "r-2", &[(Metric::PaymentAuthorized, 1.0), (Metric::BookingConfirmed, 1.0)]),
+        ("record", "r-3", &[(Metric::PaymentAuthorized, 1.0), (Metric::BookingConfirmed, 1.0)]),
+        ("query", "q-1", &[(Metric::BookingCancelled, 1.0), (Metric::RefundIssued, 1.0)]),
+        ("sweeper", "s-1", &[(Metric::RefundPending, 1.0), (Metric::RefundPendingOldestAge, 120.0)]),
+    ];
+    let mut emitters: Vec<(&str, Arc<Emitter>)> = Vec::new();
+    for (function, request_id, values) in invocations {
+        let emitter = match emitters.iter().find(|(f, _)| *f == function) {
+            Some((_, emitter)) => Arc::clone(emitter),
+            None => {
+                emitters.push((function, emitter(function, sink)));
+                Arc::clone(&emitters[emitters.len() - 1].1)
+            }
+        };
+        emitter
+            .instrument(Some(request_id), async move {
+                for (metric, value) in values {
+                    metrics().add(*metric, *value);
+                }
+                if request_id == "r-1" {
+                    metrics().property(FAILURE_REASON, "card_declined");
+                }
             })
             .await;
     }
-    let record = emitter("record", sink);
-    record
-        .instrument(Some("r-1"), async {
-            metrics().add(Metric::PaymentFailed, 1.0);
-            metrics().property(FAILURE_REASON, "card_declined");
-        })
-        .await;
-    for id in ["r-2", "r-3"] {
-        record
-            .instrument(Some(id), async {
-                metrics().add(Metric::PaymentAuthorized, 1.0);
-                metrics().add(Metric::BookingConfirmed, 1.0);
-            })
-            .await;
-    }
-    let query = emitter("query", sink);
-    query
-        .instrument(Some("q-1"), async {
-            metrics().add(Metric::BookingCancelled, 1.0);
-            metrics().add(Metric::RefundIssued, 1.0);
-        })
-        .await;
-    let sweeper = emitter("sweeper", sink);
-    sweeper
-        .instrument(Some("s-1"), async {
-            metrics().add(Metric::RefundPending, 1.0);
-            metrics().add(Metric::RefundPendingOldestAge, 120.0);
-        })
-        .await;
-    let notify = emitter("notify", sink);
-    notify
+    emitter("notify", sink)
         .instrument(Some("n-1"), async {
-            Notification::Sent.record(&metrics(), Channel::Email);
-            Notification::Sent.record(&metrics(), Channel::Email);
-            Notification::Sent.record(&metrics(), Channel::Sms);
+            for channel in [Channel::Email, Channel::Email, Channel::Sms] {
+                Notification::Sent.record(&metrics(), channel);
+            }
         })
         .await;
 }
