@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StateValue, Statistic};
-use booking_aws::moto::MotoServer;
+use booking_local_aws::moto::MotoServer;
 use booking_metrics::{BUILTINS, Channel, FAILURE_REASON, Metric, Notification};
 use booking_ops::{Figure, Target, Window, read};
 use cloudwatch_test_support::{Bridge, Model};
