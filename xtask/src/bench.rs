@@ -7,6 +7,8 @@
 //! - `cargo xtask bench audit`: `cargo xtask audit --logs` over a generated year of CloudTrail log files (release
 //!   build, `infra/audit-fixtures/src/bin/audit-bench.rs`): records/s and peak memory against floors measured in
 //!   the same run. Writes `target/bench/audit.md` and `target/bench/audit.json`.
+//! - `cargo xtask bench emf`: bytes and time the EMF emitter adds to one invocation, against a floor measured in
+//!   the same run (`observability/emf/benches/invocation.rs`, release build). Writes `target/bench/emf.md`.
 
 use std::path::Path;
 use std::process::Command;
@@ -14,7 +16,7 @@ use std::process::Command;
 use anyhow::Result;
 use clap::ValueEnum;
 
-use crate::{browser, run};
+use crate::{browser, cargo, run};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Part {
@@ -22,6 +24,8 @@ pub enum Part {
     Site,
     /// The CloudTrail audit over a year of log files: records/s and peak memory.
     Audit,
+    /// The EMF emitter: bytes and latency per invocation over a floor.
+    Emf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -40,6 +44,12 @@ pub fn bench(root: &Path, args: &Args) -> Result<()> {
                 .args(["run", "--release", "--locked", "--package", "infra-audit-fixtures", "--bin", "audit-bench", "--"])
                 .arg(root.join("target").join("bench"))
                 .current_dir(root),
+        ),
+        Part::Emf => run(
+            "bench emf",
+            cargo()
+                .args(["bench", "--package", "emf", "--bench", "invocation", "--locked", "--", "--report"])
+                .arg(root.join("target").join("bench").join("emf.md")),
         ),
     }
 }

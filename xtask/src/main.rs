@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 mod audit;
 mod bench;
 mod browser;
+mod ops;
 mod policy;
 mod pyenv;
 
@@ -40,7 +41,8 @@ enum Cmd {
     Test,
     /// The guest site's tests in a real browser (Debian's Chromium via playwright-core, npm packages from the lockfile).
     Browser,
-    /// Benchmark reports under target/bench/ (`site`: bytes, requests and Lighthouse scores of the guest site).
+    /// Benchmark reports under target/bench/ (`site`: the guest site's bytes, requests and Lighthouse scores; `emf`:
+    /// what the metrics emitter adds to an invocation).
     Bench(bench::Args),
     /// Create or refresh the project-local Python venv (moto, cfn-lint, checkov) from requirements-dev.txt.
     Pyenv,
@@ -49,6 +51,8 @@ enum Cmd {
     Policy(policy::Args),
     /// CloudTrail audit of a deployed environment: security-control changes, trail health, log file integrity.
     Audit(Box<audit::Args>),
+    /// An environment's funnel, payment failures, refunds pending, p99 latency and alarms not OK, from CloudWatch.
+    Ops(ops::Args),
 }
 
 fn main() -> Result<()> {
@@ -89,6 +93,10 @@ fn main() -> Result<()> {
         Cmd::Browser => browser::test(&root),
         Cmd::Bench(args) => bench::bench(&root, &args),
         Cmd::Audit(args) => std::process::exit(audit::audit(&root, args.relative_to(&invoked_from))),
+        Cmd::Ops(args) => {
+            let code = ops::run(&args)?;
+            std::process::exit(i32::from(code))
+        }
     }
 }
 

@@ -66,12 +66,45 @@ fn readme_starts_with_the_two_commands() {
 #[test]
 fn no_ignored_tests() {
     let mut offenders = Vec::new();
-    visit(&root().join("services"), &mut |path, text| {
-        if text.contains(&["#[", "ignore"].concat()) {
-            offenders.push(path.display().to_string());
-        }
-    });
+    for dir in ["services", "observability"] {
+        visit(&root().join(dir), &mut |path, text| {
+            if text.contains(&["#[", "ignore"].concat()) {
+                offenders.push(path.display().to_string());
+            }
+        });
+    }
     assert!(offenders.is_empty(), "ignored tests are not passing tests: {offenders:?}");
+}
+
+#[test]
+fn recording_metrics_links_no_cloudwatch_client_and_no_test_support() {
+    for krate in ["observability/emf", "observability/metrics"] {
+        for dep in dependencies(krate) {
+            assert!(
+                !dep.starts_with("aws-") && !dep.contains("test-support"),
+                "{krate} depends on {dep}: a Lambda that records metrics would link it"
+            );
+        }
+    }
+}
+
+#[test]
+fn cloudwatch_test_support_is_only_ever_a_dev_dependency() {
+    let workspace = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let members: Vec<&str> = workspace
+        .lines()
+        .skip_while(|l| !l.starts_with("members"))
+        .skip(1)
+        .take_while(|l| !l.starts_with(']'))
+        .map(|l| l.trim().trim_end_matches(',').trim_matches('"'))
+        .collect();
+    assert!(members.contains(&"observability/ops"), "{members:?}");
+    for member in members {
+        assert!(
+            !dependencies(member).iter().any(|d| d == "cloudwatch-test-support"),
+            "{member} depends on cloudwatch-test-support outside dev-dependencies"
+        );
+    }
 }
 
 fn visit(dir: &Path, f: &mut dyn FnMut(&Path, &str)) {

@@ -54,6 +54,22 @@ pub const KEY_PROPERTIES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "AWS::CloudWatch::Alarm",
+        &[
+            "Namespace",
+            "MetricName",
+            "Dimensions",
+            "Metrics",
+            "Statistic",
+            "Period",
+            "EvaluationPeriods",
+            "Threshold",
+            "ComparisonOperator",
+            "AlarmActions",
+        ],
+    ),
+    ("AWS::CloudWatch::Dashboard", &["DashboardName"]),
+    (
         "AWS::Cognito::UserPool",
         &[
             "UserPoolTier",
@@ -129,6 +145,7 @@ pub const KEY_PROPERTIES: &[(&str, &[&str])] = &[
     ("AWS::Logs::DeliveryDestination", &["Name", "DestinationResourceArn", "OutputFormat"]),
     ("AWS::Logs::DeliverySource", &["Name", "LogType", "ResourceArn"]),
     ("AWS::Logs::LogGroup", &["LogGroupName", "RetentionInDays", "KmsKeyId"]),
+    ("AWS::Logs::QueryDefinition", &["Name", "LogGroupNames"]),
     ("AWS::Route53::RecordSetGroup", &["RecordSets"]),
     (
         "AWS::S3::Bucket",

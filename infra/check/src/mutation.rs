@@ -558,6 +558,30 @@ pub const MUTATIONS: &[Mutation] = &[
         edits: &[Remove("Resources/NotifyLogGroup/Properties/KmsKeyId")],
     },
     Mutation {
+        name: "payment function without its errors alarm",
+        template: "api.yaml",
+        caught_by: "lambda_function_errors_alarm",
+        edits: &[Remove("Resources/PaymentErrorsAlarm")],
+    },
+    Mutation {
+        name: "notify's errors alarm notifies nobody",
+        template: "api.yaml",
+        caught_by: "lambda_function_errors_alarm",
+        edits: &[Remove("Resources/NotifyErrorsAlarm/Properties/AlarmActions")],
+    },
+    Mutation {
+        name: "record's errors alarm watches the payment function",
+        template: "api.yaml",
+        caught_by: "lambda_function_errors_alarm",
+        edits: &[Set("Resources/RecordErrorsAlarm/Properties/Dimensions/0/Value", "!Ref PaymentFunction")],
+    },
+    Mutation {
+        name: "sweeper's only alarm watches throttles",
+        template: "api.yaml",
+        caught_by: "lambda_function_errors_alarm",
+        edits: &[Set("Resources/SweeperErrorsAlarm/Properties/MetricName", "Throttles")],
+    },
+    Mutation {
         name: "stream mapping retries whole batches",
         template: "api.yaml",
         caught_by: "lambda_stream_mapping_partial_batch",
