@@ -102,14 +102,19 @@ impl TestStack {
 
     /// Runs the authorization code flow with PKCE through the hosted-UI-like pages and returns the ID token.
     pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        id_token(self.sign_in_tokens(email, password).await)
+    }
+
+    /// The token endpoint's whole answer (ID, access and refresh tokens) for a sign-in.
+    pub async fn sign_in_tokens(&self, email: &str, password: &str) -> Value {
         self.authorize_flow("login", &[("email", email), ("password", password)]).await
     }
 
     pub async fn sign_up(&self, name: &str, email: &str, password: &str) -> String {
-        self.authorize_flow("signup", &[("name", name), ("email", email), ("password", password)]).await
+        id_token(self.authorize_flow("signup", &[("name", name), ("email", email), ("password", password)]).await)
     }
 
-    async fn authorize_flow(&self, page: &str, fields: &[(&str, &str)]) -> String {
+    async fn authorize_flow(&self, page: &str, fields: &[(&str, &str)]) -> Value {
         let verifier = URL_SAFE_NO_PAD.encode(rand_bytes());
         let challenge = URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, verifier.as_bytes()));
         let state = URL_SAFE_NO_PAD.encode(rand_bytes());
@@ -143,8 +148,7 @@ impl TestStack {
         let params: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
         assert_eq!(params.get("state"), Some(&state));
         let code = params.get("code").expect("authorization code").clone();
-        let tokens: Value = self
-            .http
+        self.http
             .post(self.url("/idp/oauth2/token"))
             .form(&[
                 ("grant_type", "authorization_code"),
@@ -158,8 +162,7 @@ impl TestStack {
             .unwrap()
             .json()
             .await
-            .unwrap();
-        tokens["id_token"].as_str().expect("id_token").to_owned()
+            .unwrap()
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
@@ -305,6 +308,10 @@ pub async fn post_signed_webhook(http: reqwest::Client, url: String, secret: Str
         http.post(url).header("content-type", "application/json").header("stripe-signature", header).body(payload).send().await.unwrap();
     let status = response.status();
     (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn id_token(tokens: Value) -> String {
+    tokens["id_token"].as_str().expect("id_token").to_owned()
 }
 
 fn rand_bytes() -> [u8; 32] {
