@@ -77,6 +77,8 @@ pub async fn place_booking(
     if !key_ok {
         return Err(AppError::BadRequest { code: ErrorCode::InvalidIdempotencyKey, message: KEY_RULE.into() });
     }
+    crate::fields::in_range("guests", request.guests, crate::fields::GUESTS)?;
+    crate::fields::in_range("rooms", request.rooms, crate::fields::ROOMS)?;
     let svc = &ports.settle;
     let now = svc.clock.now();
     let stay_request = StayRequest {

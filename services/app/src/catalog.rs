@@ -42,9 +42,7 @@ pub struct AvailabilityQuery {
 /// Every room type for the dates and party: how many rooms are free, the price, and why not when not.
 pub async fn availability(svc: &ReadPorts, q: AvailabilityQuery) -> Result<AvailabilityView, AppError> {
     let stay = StayDates::new(q.check_in, q.check_out)?;
-    if q.guests == 0 || q.guests > 20 {
-        return Err(AppError::BadRequest { code: ErrorCode::InvalidGuests, message: "guests must be between 1 and 20".into() });
-    }
+    crate::fields::in_range("guests", q.guests, crate::fields::GUESTS)?;
     let today = svc.hotel.local_date(svc.clock.now());
     stay.ensure_not_past(today)?;
     let nights: Vec<NaiveDate> = stay.each_night().collect();

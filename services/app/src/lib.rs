@@ -9,6 +9,7 @@ mod catalog;
 mod changes;
 mod codes;
 mod error;
+pub mod fields;
 mod idempotency;
 mod notify;
 mod payment_events;

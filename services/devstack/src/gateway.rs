@@ -11,7 +11,7 @@ use axum::body::{Body as AxumBody, to_bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Request as AxumRequest, Response as AxumResponse, StatusCode};
 use booking_app::ErrorCode;
-use booking_functions::http::ApiError;
+use booking_functions::http::{ApiError, WWW_AUTHENTICATE};
 use booking_functions::notify::Notify;
 use booking_functions::payment::Payment;
 use booking_functions::query::Query;
@@ -63,7 +63,14 @@ async fn route(gw: &Gateway, request: AxumRequest<AxumBody>, request_id: &str) -
     let path = parts.uri.path().to_owned();
     let RouteMatch { function, route, params } = match match_route(&method, &path) {
         Ok(found) => found,
-        Err(RouteMiss::MethodNotAllowed(_)) => return Err(ApiError::method_not_allowed()),
+        Err(RouteMiss::MethodNotAllowed(allowed)) => {
+            // RFC 9110: a 405 lists the methods the resource has.
+            let mut response = error(&ApiError::method_not_allowed(), request_id);
+            if let Ok(value) = axum::http::HeaderValue::from_str(&allowed.join(", ")) {
+                response.headers_mut().insert(axum::http::header::ALLOW, value);
+            }
+            return Ok(response);
+        }
         Err(RouteMiss::NoSuchPath) => return Err(ApiError::not_found()),
     };
     let claims = match route.auth {
@@ -210,5 +217,9 @@ fn error(e: &ApiError, request_id: &str) -> AxumResponse<AxumBody> {
     *out.status_mut() = e.status;
     out.headers_mut().insert("content-type", axum::http::HeaderValue::from_static("application/json"));
     out.headers_mut().insert("cache-control", axum::http::HeaderValue::from_static("no-store"));
+    if e.status == StatusCode::UNAUTHORIZED {
+        // RFC 6750: a refused bearer token says which scheme to use (API Gateway's UNAUTHORIZED response does too).
+        out.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static(WWW_AUTHENTICATE));
+    }
     out
 }

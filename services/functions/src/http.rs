@@ -1,7 +1,7 @@
 //! The HTTP edge shared by the API functions: JSON bodies in, JSON responses and errors out. Every status code
 //! the API returns is decided in [`ApiError::from`] and [`ApiError`]'s constructors, nowhere else.
 
-use booking_app::{AppError, ErrorCode};
+use booking_app::{AppError, ErrorCode, fields};
 use booking_domain::{BookingRef, DomainError, GuestId};
 use http::{HeaderValue, StatusCode, header};
 use lambda_http::request::RequestContext;
@@ -9,6 +9,9 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::functions::{FunctionName, Operation};
+
+/// The challenge on every 401 (RFC 6750), here, in the local gateway and in `api.yaml`'s `UNAUTHORIZED` response.
+pub const WWW_AUTHENTICATE: &str = "Bearer realm=\"harbour-view\"";
 
 /// Bodies larger than this are refused before parsing: no request of ours needs more.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -147,8 +150,47 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     if bytes.is_empty() {
         return Err(ApiError::bad_request(ErrorCode::EmptyBody, "A JSON body is required."));
     }
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request(ErrorCode::MalformedJson, format!("The body is not valid for this request: {e}")))
+    // Syntax first (depth-limited by serde_json), so every broken document gets the same answer whatever its shape.
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|e| malformed(&e))?;
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::bad_request(ErrorCode::InvalidParameter, "The body must be a JSON object."));
+    }
+    let mut document = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut document).map_err(|e| refused_field(&e))?;
+    document.end().map_err(|e| malformed(&e))?;
+    Ok(value)
+}
+
+fn malformed(e: &serde_json::Error) -> ApiError {
+    ApiError::bad_request(ErrorCode::MalformedJson, format!("The body is not valid JSON: {e}."))
+}
+
+/// Names the field a well-formed body got wrong, in the API's words (`booking_app::fields`), never serde's: its
+/// messages name Rust types (`expected u8`).
+fn refused_field(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let inner = e.inner();
+    if !inner.is_data() {
+        return malformed(inner);
+    }
+    let text = inner.to_string();
+    let path = e.path().to_string();
+    let at = |name: &str| match path.as_str() {
+        "." => name.to_owned(),
+        p if p == name || p.ends_with(&format!(".{name}")) => p.to_owned(),
+        p => format!("{p}.{name}"),
+    };
+    let named = |prefix: &str| text.strip_prefix(prefix).and_then(|rest| rest.split('`').next()).map(at);
+    if let Some(field) = named("duplicate field `") {
+        return ApiError::bad_request(ErrorCode::MalformedJson, format!("The body gives {field} twice."));
+    }
+    let refusal = if let Some(field) = named("missing field `") {
+        fields::missing(&field)
+    } else if let Some(field) = named("unknown field `") {
+        fields::unknown(&field)
+    } else {
+        fields::invalid(&path)
+    };
+    refusal.into()
 }
 
 pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
@@ -171,7 +213,11 @@ pub fn error_response(req: &Request, error: &ApiError) -> Response<Body> {
         tracing::info!(status = error.status.as_u16(), code = %error.code, "request refused");
     }
     let body = serde_json::json!({"error": {"code": error.code, "message": error.message, "request_id": request_id(req)}});
-    json_response(error.status, &body)
+    let mut response = json_response(error.status, &body);
+    if error.status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(WWW_AUTHENTICATE));
+    }
+    response
 }
 
 fn with_headers(status: StatusCode, body: String) -> Response<Body> {

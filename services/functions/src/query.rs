@@ -8,7 +8,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::functions::{FunctionName, Operation};
 use crate::http::{ApiError, error_response, guest, json_response, operation_of, reference, respond};
-use booking_app::ErrorCode;
+use booking_app::fields;
 
 /// The function, wired.
 #[derive(Debug, Clone)]
@@ -51,18 +51,14 @@ impl Query {
 async fn availability(req: &Request, ports: &ReadPorts) -> Result<booking_app::AvailabilityView, ApiError> {
     let params = req.query_string_parameters();
     let date = |name: &'static str| -> Result<NaiveDate, ApiError> {
-        let raw = params
-            .first(name)
-            .ok_or_else(|| ApiError::bad_request(ErrorCode::MissingParameter, format!("{name} is required (YYYY-MM-DD).")))?;
-        raw.parse().map_err(|_| ApiError::bad_request(ErrorCode::InvalidDate, format!("{name} must be a date like 2027-03-01.")))
+        let raw = params.first(name).ok_or_else(|| fields::missing(name))?;
+        raw.parse().map_err(|_| fields::invalid(name).into())
     };
     let check_in = date("check_in")?;
     let check_out = date("check_out")?;
     let guests = match params.first("guests") {
         None => 1,
-        Some(raw) => {
-            raw.parse().map_err(|_| ApiError::bad_request(ErrorCode::InvalidGuests, "guests must be a whole number from 1 to 20."))?
-        }
+        Some(raw) => raw.parse().map_err(|_| fields::invalid("guests"))?,
     };
     Ok(booking_app::availability(ports, AvailabilityQuery { check_in, check_out, guests }).await?)
 }

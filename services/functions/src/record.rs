@@ -2,7 +2,7 @@
 //! which is checked before the body is even parsed.
 
 use booking_app::{MoneyPorts, record_payment_event};
-use booking_stripe::signature::{DEFAULT_TOLERANCE_SECS, verify};
+use booking_stripe::signature::{DEFAULT_TOLERANCE_SECS, SignatureError, verify};
 use booking_stripe::webhook::{Heard, heard, parse_event};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -45,7 +45,14 @@ async fn receive(req: &Request, ports: &MoneyPorts, secret: &Secret) -> Result<s
     }
     verify(payload, header, secret.expose(), ports.settle.clock.now().timestamp(), DEFAULT_TOLERANCE_SECS).map_err(|e| {
         tracing::warn!(error = %e, "webhook signature rejected");
-        ApiError::bad_request(ErrorCode::InvalidSignature, "Signature verification failed.")
+        match e {
+            // Only a correctly signed event gets here (the signature is checked first): a replayed capture or
+            // a clock far off, which operators tell apart from forgeries.
+            SignatureError::OutsideTolerance => {
+                ApiError::bad_request(ErrorCode::StaleSignature, "The signature's timestamp is outside the tolerance window.")
+            }
+            _ => ApiError::bad_request(ErrorCode::InvalidSignature, "Signature verification failed."),
+        }
     })?;
     let event = parse_event(payload).map_err(|e| ApiError::bad_request(ErrorCode::MalformedEvent, e.to_string()))?;
     let payment = match heard(&event) {

@@ -25,6 +25,18 @@ fn openapi_lists_exactly_the_codes_the_api_answers_with() {
     assert_eq!(listed, api_codes());
 }
 
+/// API Gateway answers some requests itself (`AWS::ApiGateway::GatewayResponse` templates): those codes are the
+/// API's codes too, so a client never meets one the enum does not name.
+#[test]
+fn api_gateway_answers_only_with_the_apis_codes() {
+    let template = include_str!("../../../infra/cloudformation/api.yaml");
+    let used: BTreeSet<String> = template.split("\"code\": \"").skip(1).map(|rest| rest.split('"').next().unwrap().to_owned()).collect();
+    assert!(used.len() >= 5, "{used:?}");
+    let known = api_codes();
+    let unknown: Vec<&String> = used.difference(&known).collect();
+    assert!(unknown.is_empty(), "api.yaml's gateway responses use codes ErrorCode does not have: {unknown:?}");
+}
+
 #[test]
 fn the_site_explains_only_codes_the_api_sends() {
     let core = include_str!("../../../site/js/core.js");

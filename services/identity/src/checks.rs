@@ -30,6 +30,10 @@ pub(crate) fn check_claims(claims: &Claims, config: &VerifierConfig, now: i64) -
     if claims.exp.saturating_add(leeway) <= now {
         return Err(rejected("token expired"));
     }
+    // Cognito sets `iat`; one in the future (beyond the leeway) was minted with a clock or key we do not trust.
+    if claims.iat.is_some_and(|iat| iat > now.saturating_add(leeway)) {
+        return Err(rejected("token not yet valid"));
+    }
     if claims.token_use != config.token_use.claim_value() {
         return Err(rejected("wrong token_use"));
     }
@@ -89,6 +93,9 @@ mod tests {
         check(Claims { exp: NOW - 10, ..id_claims() }, config(TokenUse::Id, 11), None);
         check(Claims { exp: NOW - 10, ..id_claims() }, config(TokenUse::Id, 10), Some("token expired"));
         check(Claims { exp: NOW - 10, ..id_claims() }, config(TokenUse::Id, u64::MAX), None);
+        check(Claims { iat: Some(NOW + 1), ..id_claims() }, config(TokenUse::Id, 0), Some("token not yet valid"));
+        check(Claims { iat: Some(NOW + 10), ..id_claims() }, config(TokenUse::Id, 10), None);
+        check(Claims { iat: None, ..id_claims() }, config(TokenUse::Id, 0), None);
         check(access_claims(), config(TokenUse::Id, 0), Some("wrong token_use"));
         check(id_claims(), config(TokenUse::Access, 0), Some("wrong token_use"));
         check(Claims { aud: Some("other".into()), ..id_claims() }, config(TokenUse::Id, 0), Some("wrong app client"));
