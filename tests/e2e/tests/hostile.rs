@@ -54,6 +54,13 @@ fn rs256(kid: &str) -> Header {
     header
 }
 
+/// Holds `room` for two nights from `check_in` days ahead (unpaid) and returns the created booking and payment.
+async fn hold(t: &TestStack, token: &str, key: &str, room: &str, check_in: u64) -> Value {
+    let (status, created) = t.book(token, key, room, check_in, 2, 2).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    created
+}
+
 /// Every authenticated route, from the one description of the functions, with `{ref}` filled in.
 fn authenticated_routes(reference: &str) -> Vec<(&'static str, String)> {
     routes().filter(|(_, r)| r.auth == Auth::Cognito).map(|(_, r)| (r.method, r.resource.replace("{ref}", reference))).collect()
@@ -63,8 +70,7 @@ fn authenticated_routes(reference: &str) -> Vec<(&'static str, String)> {
 async fn forged_tokens_are_refused_on_every_authenticated_route_with_www_authenticate() {
     let t = spawn().await;
     let token = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
-    let (status, created) = t.book(&token, "forged-token-victim", "classic-double", 40, 2, 2).await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let created = hold(&t, &token, "forged-token-victim", "classic-double", 40).await;
     let reference = created["booking"]["reference"].as_str().unwrap().to_owned();
 
     let (header, claims) = parts(&token);
@@ -183,8 +189,7 @@ async fn one_guest_can_never_reach_another_guests_booking() {
     let t = spawn().await;
     let alice = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
     let confirmed = t.book_and_pay(&alice, "idor-alice-paid", "classic-double", 50, 2).await;
-    let (status, held) = t.book(&alice, "idor-alice-held", "deluxe-king", 50, 2, 2).await;
-    assert_eq!(status, StatusCode::CREATED, "{held}");
+    let held = hold(&t, &alice, "idor-alice-held", "deluxe-king", 50).await;
     let mallory = t.sign_up("Mallory", "mallory@example.com", "mallory-password").await;
     let mut cases = 0;
     for booking in [&confirmed, &held["booking"]] {
@@ -230,12 +235,10 @@ fn intent_event(id: &str, kind: &str, intent: Value) -> Value {
 async fn forged_stale_replayed_and_mismatched_webhooks_change_nothing() {
     let t = spawn().await;
     let token = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
-    let (status, held) = t.book(&token, "webhook-victim-held", "classic-double", 60, 2, 2).await;
-    assert_eq!(status, StatusCode::CREATED, "{held}");
+    let held = hold(&t, &token, "webhook-victim-held", "classic-double", 60).await;
     let held_ref = held["booking"]["reference"].as_str().unwrap().to_owned();
     let intent_id = held["payment"]["intent_id"].as_str().unwrap().to_owned();
-    let (status, other) = t.book(&token, "webhook-victim-other", "deluxe-king", 60, 2, 2).await;
-    assert_eq!(status, StatusCode::CREATED, "{other}");
+    let other = hold(&t, &token, "webhook-victim-other", "deluxe-king", 60).await;
     let other_ref = other["booking"]["reference"].as_str().unwrap().to_owned();
     let url = t.url("/api/webhooks/stripe");
     let secret = t.webhook_secret();
