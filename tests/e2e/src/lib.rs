@@ -13,6 +13,29 @@ use devstack::{CLIENT_ID, RunningStack, StackConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+/// Each scenario as two tests: `embedded::<name>` and `aws::<name>`.
+#[macro_export]
+macro_rules! in_both_modes {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::spawn().await).await
+                }
+            )*
+        }
+        mod aws {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::spawn_aws().await).await
+                }
+            )*
+        }
+    };
+}
+
 pub const DEMO_EMAIL: &str = "guest@example.com";
 pub const DEMO_PASSWORD: &str = "demo-password";
 pub const CARD_OK: &str = "4242 4242 4242 4242";

@@ -6,28 +6,6 @@ use booking_e2e::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// Each scenario as two tests: `embedded::<name>` and `aws::<name>`.
-macro_rules! in_both_modes {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(booking_e2e::spawn().await).await
-                }
-            )*
-        }
-        mod aws {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(booking_e2e::spawn_aws().await).await
-                }
-            )*
-        }
-    };
-}
-
 in_both_modes!(
     a_guest_signs_in_searches_books_pays_and_cancels,
     a_declined_card_leaves_no_booking_and_frees_the_rooms,

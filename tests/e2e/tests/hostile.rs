@@ -1,7 +1,8 @@
 //! Attack batteries over real HTTP against the local stack: forged tokens on every authenticated route, one guest
 //! reaching for another's booking, forged and mismatched webhooks, hostile payloads. Each answer must be a clear
 //! 4xx with the documented error shape, and nothing may change: no booking, no held room, no message.
-//! Every family prints how many cases it tried (`cargo test -- --nocapture`).
+//! Every family prints how many cases it tried (`cargo test -- --nocapture`); all but the token battery run on
+//! the embedded adapters and on the AWS adapters over moto.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Read, Write};
@@ -15,6 +16,14 @@ use booking_functions::functions::routes;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+// The batteries that write (or must not write) to the store run on both adapter sets; the token battery never
+// reaches a store.
+in_both_modes!(
+    one_guest_can_never_reach_another_guests_booking,
+    forged_stale_replayed_and_mismatched_webhooks_change_nothing,
+    hostile_payloads_get_a_clear_4xx_and_write_nothing
+);
 
 /// A booking body the demo guest could send; cases patch one field of it.
 fn good_booking() -> Value {
@@ -184,9 +193,7 @@ fn spellings(reference: &str) -> Vec<String> {
     ]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_guest_can_never_reach_another_guests_booking() {
-    let t = spawn().await;
+async fn one_guest_can_never_reach_another_guests_booking(t: TestStack) {
     let alice = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
     let confirmed = t.book_and_pay(&alice, "idor-alice-paid", "classic-double", 50, 2).await;
     let held = hold(&t, &alice, "idor-alice-held", "deluxe-king", 50).await;
@@ -231,9 +238,7 @@ fn intent_event(id: &str, kind: &str, intent: Value) -> Value {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forged_stale_replayed_and_mismatched_webhooks_change_nothing() {
-    let t = spawn().await;
+async fn forged_stale_replayed_and_mismatched_webhooks_change_nothing(t: TestStack) {
     let token = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
     let held = hold(&t, &token, "webhook-victim-held", "classic-double", 60).await;
     let held_ref = held["booking"]["reference"].as_str().unwrap().to_owned();
@@ -330,9 +335,7 @@ async fn try_booking(t: &TestStack, token: &str, key: &str, patch: Value) -> (St
     t.post("/api/bookings", Some(token), Some(key), &body).await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hostile_payloads_get_a_clear_4xx_and_write_nothing() {
-    let t = spawn().await;
+async fn hostile_payloads_get_a_clear_4xx_and_write_nothing(t: TestStack) {
     let token = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
     let mut cases = 0;
     let mut key = 0;
