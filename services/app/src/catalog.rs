@@ -84,12 +84,20 @@ pub async fn availability(svc: &ReadPorts, q: AvailabilityQuery) -> Result<Avail
 pub async fn guest_bookings(svc: &ReadPorts, guest: &GuestId) -> Result<Vec<BookingView>, AppError> {
     let bookings = svc.bookings.bookings_for_guest(guest).await?;
     let now = svc.clock.now();
-    bookings.iter().map(|b| view_with_preview(&svc.hotel, now, b)).collect()
+    let mut views = Vec::with_capacity(bookings.len());
+    for booking in &bookings {
+        let mut view = view_with_preview(&svc.hotel, now, booking)?;
+        view.notifications = svc.deliveries.deliveries(booking.reference()).await?;
+        views.push(view);
+    }
+    Ok(views)
 }
 
 pub async fn guest_booking(svc: &ReadPorts, guest: &GuestId, reference: &BookingRef) -> Result<BookingView, AppError> {
     let booking = owned_booking(svc.bookings.as_ref(), guest, reference).await?;
-    view_with_preview(&svc.hotel, svc.clock.now(), &booking)
+    let mut view = view_with_preview(&svc.hotel, svc.clock.now(), &booking)?;
+    view.notifications = svc.deliveries.deliveries(reference).await?;
+    Ok(view)
 }
 
 /// The booking as the guest sees it, with what cancelling now would do (for a confirmed booking).

@@ -24,7 +24,7 @@ pub use cancel::cancel_booking;
 pub use catalog::{AvailabilityQuery, availability, guest_booking, guest_bookings, list_rooms};
 pub use codes::ErrorCode;
 pub use error::AppError;
-pub use notify::{compose_messages, deliver_event};
+pub use notify::{compose_messages, deliver_event, record_delivery_report};
 pub use payment_events::{IgnoredBecause, RecordOutcome, record_payment_event};
 pub use ports::{MoneyPorts, NotifyPorts, ReadPorts, SettlePorts};
 pub use settle::{Effect, Reconciliation, reconcile};

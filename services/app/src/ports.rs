@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use booking_domain::{Hotel, RoomTypeId};
-use booking_ports::{BookingReader, BookingWriter, Clock, IdempotencyStore, Notifier, PaymentGateway};
+use booking_ports::{BookingReader, BookingWriter, Clock, DeliveryLog, IdempotencyStore, Notifier, PaymentGateway};
 
 use crate::AppError;
 
@@ -14,6 +14,8 @@ use crate::AppError;
 pub struct ReadPorts {
     pub hotel: Arc<Hotel>,
     pub bookings: Arc<dyn BookingReader>,
+    /// Each booking's message states (read only).
+    pub deliveries: Arc<dyn DeliveryLog>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -34,13 +36,15 @@ pub struct MoneyPorts {
     pub idempotency: Arc<dyn IdempotencyStore>,
 }
 
-/// Telling guests: the booking to describe, a record per message sent, the notifier.
+/// Telling guests: the booking to describe, a record per message sent, the notifier, and the delivery states
+/// (written when a message goes out and when the provider reports on it).
 #[derive(Clone)]
 pub struct NotifyPorts {
     pub hotel: Arc<Hotel>,
     pub bookings: Arc<dyn BookingReader>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub notifier: Arc<dyn Notifier>,
+    pub deliveries: Arc<dyn DeliveryLog>,
     pub clock: Arc<dyn Clock>,
 }
 

@@ -1,6 +1,7 @@
 //! What the HTTP API returns. These types are an API boundary (see `openapi.yaml`): change them deliberately.
 
 use booking_domain::{BedType, Booking, BookingState, CancellationReason, ContactPreference, Money, NightPrice, RefundPreview, Settlement};
+use booking_ports::ChannelDelivery;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -134,6 +135,9 @@ pub struct BookingView {
     pub contact: ContactView,
     /// For a confirmed booking: whether it can be cancelled now and what that would refund.
     pub cancellation: Option<CancellationView>,
+    /// Per guest channel, what became of the latest message about this booking (sent, delivered, failed).
+    /// Filled where the guest reads their bookings; empty in the answer to a booking request.
+    pub notifications: Vec<ChannelDelivery>,
 }
 
 impl BookingView {
@@ -162,6 +166,7 @@ impl BookingView {
                 notify_by: c.preference(),
             },
             cancellation,
+            notifications: Vec::new(),
         }
     }
 }

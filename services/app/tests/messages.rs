@@ -1,5 +1,5 @@
-//! What the guest reads: the rendered email and SMS for each event, pinned as snapshots so a wording change is a
-//! reviewed change.
+//! What the guest reads (the rendered email and SMS for each event) and what the front desk reads (the staff's
+//! booking event), pinned as snapshots so a wording change is a reviewed change.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 use booking_app::compose_messages;
@@ -41,6 +41,7 @@ fn render(kind: EventKind, cancelled_by_guest: bool) -> String {
         .map(|m| match &m.channel {
             Channel::Email { to, subject } => format!("EMAIL to {to} [{}]\nSubject: {subject}\n\n{}", m.dedup_key, m.body),
             Channel::Sms { to } => format!("SMS to {to} [{}]\n{} ({} chars)", m.dedup_key, m.body, m.body.chars().count()),
+            Channel::Staff { subject } => format!("STAFF [{}]\nSubject: {subject}\n\n{}", m.dedup_key, m.body),
         })
         .collect::<Vec<_>>()
         .join("\n----\n")

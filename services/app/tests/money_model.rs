@@ -143,8 +143,9 @@ impl World {
         let notify = NotifyPorts {
             hotel: shared,
             bookings: faulty_store.clone(),
-            idempotency: faulty_store,
+            idempotency: faulty_store.clone(),
             notifier: sent.clone(),
+            deliveries: faulty_store,
             clock: clock.clone(),
         };
         World {

@@ -41,8 +41,15 @@ async fn world() -> World {
         clock: clock.clone(),
     };
     let money = MoneyPorts { settle, idempotency: store.clone() };
-    let read = ReadPorts { hotel: hotel.clone(), bookings: store.clone(), clock: clock.clone() };
-    let notify = NotifyPorts { hotel, bookings: store.clone(), idempotency: store.clone(), notifier: sent.clone(), clock: clock.clone() };
+    let read = ReadPorts { hotel: hotel.clone(), bookings: store.clone(), deliveries: store.clone(), clock: clock.clone() };
+    let notify = NotifyPorts {
+        hotel,
+        bookings: store.clone(),
+        idempotency: store.clone(),
+        notifier: sent.clone(),
+        deliveries: store.clone(),
+        clock: clock.clone(),
+    };
     World { money, read, notify, stripe, store, clock, sent, _dir: dir }
 }
 
@@ -530,8 +537,19 @@ async fn notifications_go_once_per_channel_and_a_failed_channel_is_retried_alone
     // Email accepted, SMS provider down: the email is recorded as sent before the SMS is tried.
     w.sent.plan.then([None, Some(Fault::Outage)]);
     assert!(deliver_event(&w.notify, &event).await.is_err());
-    assert_eq!(deliver_event(&w.notify, &event).await.unwrap(), 1, "only the SMS goes out on the retry");
+    let states = |deliveries: Vec<ChannelDelivery>| deliveries.into_iter().map(|d| (d.channel, d.state)).collect::<Vec<_>>();
+    let reference = &event.reference;
+    assert_eq!(
+        states(w.store.deliveries(reference).await.unwrap()),
+        [(GuestChannel::Email, DeliveryState::Sent)],
+        "the SMS has no state yet"
+    );
+    assert_eq!(deliver_event(&w.notify, &event).await.unwrap(), 2, "only the SMS (and the staff event after it) go out on the retry");
     assert_eq!(deliver_event(&w.notify, &event).await.unwrap(), 0);
     let channels: Vec<_> = w.sent.accepted().iter().map(|m| m.dedup_key.rsplit('/').next().unwrap().to_owned()).collect();
-    assert_eq!(channels, ["email", "sms"]);
+    assert_eq!(channels, ["email", "sms", "staff"]);
+    assert_eq!(
+        states(w.store.deliveries(reference).await.unwrap()),
+        [(GuestChannel::Email, DeliveryState::Sent), (GuestChannel::Sms, DeliveryState::Sent)]
+    );
 }

@@ -8,6 +8,8 @@
 //! | booking           | `BOOKING#<ref>`             | `BOOKING`     | `version`, `state`, `payload` (JSON), GSI keys below    |
 //! | idempotency       | `IDEMPOTENCY#<key>`         | `IDEMPOTENCY` | `payload_hash`, `result`, `until` (ms), `expires_at` TTL|
 //! | outbox event      | `EVENT#<event id>`          | `EVENT`       | `entity`=`event`, `payload` (JSON), `expires_at` TTL    |
+//! | delivery state    | `BOOKING#<ref>`             | `DELIVERY#<channel>` | `event_id`, `payload` (ChannelDelivery JSON)     |
+//! | undeliverable     | `ADDRESS#<address>`         | `UNDELIVERABLE` | `at` (RFC 3339)                                       |
 //!
 //! GSI `by-guest` (`gsi1pk` = `GUEST#<sub>`, `gsi1sk` = `<check-in>#<ref>`) lists a guest's bookings by date;
 //! the sparse GSI `due-by-time` (`gsi2pk` = `DUE`, `gsi2sk` = `<due ms, padded>#<ref>`, present only while the
@@ -26,7 +28,10 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
 use booking_domain::{Booking, BookingRef, GuestId, InventoryEffect, NightCount, RoomTypeId};
-use booking_ports::{BookingEvent, BookingReader, BookingWriter, IdempotencyBegin, IdempotencyStore, StoreCall, StoreError, Transition};
+use booking_ports::{
+    BookingEvent, BookingReader, BookingWriter, ChannelDelivery, DeliveryLog, DeliveryUpdate, GuestChannel, IdempotencyBegin,
+    IdempotencyStore, StoreCall, StoreError, Transition, address_key,
+};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 const BY_GUEST: &str = "by-guest";
@@ -63,6 +68,9 @@ pub fn dynamodb_actions(call: StoreCall) -> &'static [&'static str] {
         StoreCall::BeginIdempotent => &["dynamodb:PutItem", "dynamodb:GetItem"],
         StoreCall::CompleteIdempotent => &["dynamodb:UpdateItem"],
         StoreCall::AbandonIdempotent => &["dynamodb:DeleteItem"],
+        // Conditional puts (on the event the record is about; first report wins for an address).
+        StoreCall::RecordDelivery | StoreCall::MarkUndeliverable => &["dynamodb:PutItem"],
+        StoreCall::Deliveries | StoreCall::IsUndeliverable => &["dynamodb:GetItem"],
     }
 }
 
@@ -509,5 +517,73 @@ impl IdempotencyStore for DynamoStore {
             Err(e) => Err(unavailable(e)),
             Ok(_) => Ok(()),
         }
+    }
+}
+
+fn delivery_key(reference: &BookingRef, channel: GuestChannel) -> Item {
+    key(format!("BOOKING#{reference}"), &format!("DELIVERY#{}", channel.as_str()))
+}
+
+fn address_item_key(address: &str) -> Item {
+    key(format!("ADDRESS#{}", address_key(address)), "UNDELIVERABLE")
+}
+
+#[async_trait]
+impl DeliveryLog for DynamoStore {
+    async fn record_delivery(&self, reference: &BookingRef, delivery: &ChannelDelivery, update: DeliveryUpdate) -> Result<(), StoreError> {
+        let condition = match update {
+            DeliveryUpdate::Message => "attribute_not_exists(pk) OR event_id <> :event",
+            DeliveryUpdate::Report => "event_id = :event",
+        };
+        let mut item = delivery_key(reference, delivery.channel);
+        item.insert("event_id".into(), s(&delivery.event_id));
+        item.insert("payload".into(), s(json(delivery)?));
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .expression_attribute_values(":event", s(&delivery.event_id))
+            .send()
+            .await;
+        match put {
+            // Not this record's business (see `DeliveryUpdate`): nothing to write.
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    async fn deliveries(&self, reference: &BookingRef) -> Result<Vec<ChannelDelivery>, StoreError> {
+        let mut out = Vec::new();
+        for channel in GuestChannel::ALL {
+            if let Some(item) = self.get(delivery_key(reference, channel)).await? {
+                out.push(serde_json::from_str(str_attr(&item, "payload")?).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn mark_undeliverable(&self, address: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut item = address_item_key(address);
+        item.insert("at".into(), s(at.to_rfc3339()));
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match put {
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    async fn is_undeliverable(&self, address: &str) -> Result<bool, StoreError> {
+        Ok(self.get(address_item_key(address)).await?.is_some())
     }
 }

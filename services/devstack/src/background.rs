@@ -1,11 +1,16 @@
 //! What AWS does without being asked, done by loops here: the table stream invoking `notify` for each outbox
-//! event, and the schedule invoking `sweeper`. Both stop when told, between iterations, so a
-//! shutdown never interrupts a write halfway (each write is one redb transaction anyway).
+//! event, the email feedback topic invoking it for each SES notification (the embedded outbox's bounces), and
+//! the schedule invoking `sweeper`. They stop when told, between iterations, so a shutdown never interrupts a
+//! write halfway (each write is one redb transaction anyway).
 
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use aws_lambda_events::event::dynamodb::Event;
+use aws_lambda_events::event::sns::{SnsEvent, SnsRecord};
+use booking_embedded::FileOutbox;
 use booking_functions::notify::Notify;
 use booking_ports::OutboxFeed;
 use tokio::sync::watch;
@@ -50,15 +55,67 @@ pub async fn dispatch_once(notify: &Notify, outbox: &dyn OutboxFeed) -> usize {
     delivered
 }
 
+/// The SES notifications the embedded outbox wrote (`FileOutbox::feedback_path`), fed to `notify` as the feedback
+/// topic's SNS events. Recording a report is idempotent, so feeding the file again after a restart is harmless.
+#[derive(Debug)]
+pub struct Feedback {
+    outbox: PathBuf,
+    fed: AtomicUsize,
+}
+
+impl Feedback {
+    pub fn new(outbox: PathBuf) -> Self {
+        Feedback { outbox, fed: AtomicUsize::new(0) }
+    }
+
+    pub async fn feed_once(&self, notify: &Notify) -> usize {
+        let all = match FileOutbox::read_feedback(&self.outbox) {
+            Ok(all) => all,
+            Err(e) => {
+                tracing::error!(error = %e, "email feedback unreadable");
+                return 0;
+            }
+        };
+        let start = self.fed.load(Ordering::SeqCst);
+        let Some(new) = all.get(start..).filter(|n| !n.is_empty()) else { return 0 };
+        let mut event = SnsEvent::default();
+        event.records = new
+            .iter()
+            .enumerate()
+            .map(|(i, notification)| {
+                let mut record = SnsRecord::default();
+                record.event_source = "aws:sns".into();
+                record.sns.message_id = format!("local-feedback-{}", start + i + 1);
+                record.sns.message = notification.to_string();
+                record
+            })
+            .collect();
+        match notify.handle_feedback(event).await {
+            Ok(recorded) => {
+                self.fed.store(all.len(), Ordering::SeqCst);
+                recorded
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "email feedback not recorded; retried next tick");
+                0
+            }
+        }
+    }
+}
+
 pub fn spawn_dispatcher(
     functions: Arc<Functions>,
     outbox: Arc<dyn OutboxFeed>,
+    feedback: Option<Arc<Feedback>>,
     every: Duration,
     mut stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             dispatch_once(&functions.notify, outbox.as_ref()).await;
+            if let Some(feedback) = &feedback {
+                feedback.feed_once(&functions.notify).await;
+            }
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
                 _ = stop.changed() => break,

@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
+use booking_aws::OutboxMarking;
 use booking_embedded::EmbeddedStore;
 use booking_functions::config::{
     CatalogSource, CommonSettings, NotifierSettings, NotifySettings, OutboxDelivery, PaymentSettings, QuerySettings, RecordSettings,
@@ -12,7 +13,7 @@ use booking_functions::config::{
 };
 use booking_functions::wiring;
 use booking_identity::{JwksVerifier, TokenUse, VerifierConfig};
-use booking_ports::{Clock, OutboxFeed, PaymentGateway};
+use booking_ports::{Clock, DeliveryLog, OutboxFeed, PaymentGateway};
 use booking_stripe::{StripeConfig, StripeGateway};
 use local_idp::{DemoUser, Idp, IdpConfig};
 use local_stripe::{LocalStripe, LocalStripeConfig};
@@ -102,6 +103,7 @@ pub struct RunningStack {
     pub local_stripe_publishable_key: Option<String>,
     functions: Arc<Functions>,
     outbox: Arc<dyn OutboxFeed>,
+    feedback: Option<Arc<background::Feedback>>,
     local_stripe: Option<LocalStripe>,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -131,9 +133,14 @@ impl RunningStack {
         urls
     }
 
-    /// Delivers pending outbox events now instead of waiting for the next tick (tests).
+    /// Delivers pending outbox events (and feeds pending email feedback) now instead of waiting for the next tick
+    /// (tests).
     pub async fn dispatch_now(&self) -> usize {
-        background::dispatch_once(&self.functions.notify, self.outbox.as_ref()).await
+        let delivered = background::dispatch_once(&self.functions.notify, self.outbox.as_ref()).await;
+        if let Some(feedback) = &self.feedback {
+            feedback.feed_once(&self.functions.notify).await;
+        }
+        delivered
     }
 
     /// Waits until webhooks the local Stripe server has queued are delivered (or given up).
@@ -157,27 +164,39 @@ impl RunningStack {
     }
 }
 
-/// Where the functions keep bookings and send messages: an embedded store and the outbox file, or DynamoDB and SNS
-/// on an AWS-compatible endpoint (moto: table `local-bookings` and topic `local-notifications`, created if
-/// missing, so the AWS adapters run the whole product).
+/// The SES identity, sender and configuration set of local AWS mode.
+const LOCAL_MAIL_DOMAIN: &str = "harbour.example";
+const LOCAL_MAIL_FROM: &str = "Harbour View <bookings@harbour.example>";
+const LOCAL_MAIL_SET: &str = "local-guest-mail";
+
+/// Where the functions keep bookings and send messages: an embedded store and the outbox file, or DynamoDB, SES
+/// and SNS on an AWS-compatible endpoint (moto: table `local-bookings`, topic `local-notifications`, SES identity
+/// `harbour.example` with configuration set `local-guest-mail`, created if missing, so the AWS adapters run the
+/// whole product).
 struct Storage {
     store: StoreSettings,
     notifier: NotifierSettings,
     /// How the local stack reads the outbox (a DynamoDB stream does it in AWS).
     outbox: Arc<dyn OutboxFeed>,
     sent: outbox_page::Source,
+    /// The delivery states, for the outbox page.
+    deliveries: Arc<dyn DeliveryLog>,
+    /// SES-shaped feedback (bounces) the embedded outbox writes, which the stack feeds to `notify` as SNS would.
+    feedback: Option<PathBuf>,
 }
 
 async fn storage(config: &StackConfig) -> Result<Storage, StackError> {
     match &config.aws_endpoint {
         None => {
             let path = config.data_dir.join("store.redb");
-            let feed = EmbeddedStore::open(&path).map_err(|e| setup("store")(e.to_string()))?;
+            let feed = Arc::new(EmbeddedStore::open(&path).map_err(|e| setup("store")(e.to_string()))?);
             let outbox_path = config.data_dir.join("outbox.jsonl");
             Ok(Storage {
                 store: StoreSettings::Embedded { path },
                 notifier: NotifierSettings::OutboxFile { path: outbox_path.clone() },
-                outbox: Arc::new(feed),
+                outbox: feed.clone(),
+                deliveries: feed,
+                feedback: Some(outbox_path.clone()),
                 sent: outbox_page::Source::File(outbox_path),
             })
         }
@@ -187,10 +206,19 @@ async fn storage(config: &StackConfig) -> Result<Storage, StackError> {
             booking_local_aws::create_table(&aws, table).await.map_err(|e| setup("DynamoDB table")(e.to_string()))?;
             let topic_arn =
                 booking_local_aws::create_topic(&aws, "local-notifications").await.map_err(|e| setup("SNS topic")(e.to_string()))?;
+            booking_local_aws::create_email_identity(&aws, LOCAL_MAIL_DOMAIN, LOCAL_MAIL_SET)
+                .await
+                .map_err(|e| setup("SES identity")(e.to_string()))?;
             Ok(Storage {
                 store: StoreSettings::DynamoDb { table: table.to_owned(), outbox: OutboxDelivery::Polled },
-                notifier: NotifierSettings::Sns { topic_arn: topic_arn.clone() },
+                notifier: NotifierSettings::Aws {
+                    ses_from_address: LOCAL_MAIL_FROM.into(),
+                    ses_configuration_set: LOCAL_MAIL_SET.into(),
+                    booking_events_topic_arn: topic_arn.clone(),
+                },
                 outbox: Arc::new(booking_local_aws::DynamoOutboxPoller::new(&aws, table)),
+                deliveries: Arc::new(booking_aws::DynamoStore::new(&aws, table, OutboxMarking::MarkPending)),
+                feedback: None,
                 sent: outbox_page::Source::Moto { endpoint: endpoint.to_owned(), topic_arn },
             })
         }
@@ -305,7 +333,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         "payments": { "mode": payment_mode, "publishableKey": publishable_key, "apiBase": format!("{base}/stripe/") },
     });
     let site_state = Arc::new(site::Site { root: config.site_dir.clone(), config: site_config });
-    let outbox_state = Arc::new(outbox_page::OutboxPage { source: storage.sent });
+    let outbox_state = Arc::new(outbox_page::OutboxPage { source: storage.sent, deliveries: storage.deliveries });
 
     let mut app = Router::new()
         .merge(Router::new().route("/api", any(gateway::handle)).route("/api/{*rest}", any(gateway::handle)).with_state(gw))
@@ -313,6 +341,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
             Router::new()
                 .route("/dev/outbox", get(outbox_page::html))
                 .route("/dev/outbox.json", get(outbox_page::json))
+                .route("/dev/outbox/bounce-next", post(outbox_page::bounce_next))
                 .route("/dev/outbox.css", get(outbox_page::css))
                 .with_state(outbox_state),
         )
@@ -333,8 +362,9 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
             .await
     });
     let outbox = storage.outbox;
+    let feedback = storage.feedback.map(|path| Arc::new(background::Feedback::new(path)));
     let tasks = vec![
-        background::spawn_dispatcher(functions.clone(), outbox.clone(), config.dispatch_every, stop_rx.clone()),
+        background::spawn_dispatcher(functions.clone(), outbox.clone(), feedback.clone(), config.dispatch_every, stop_rx.clone()),
         background::spawn_sweeper(functions.clone(), config.sweep_every, stop_rx),
     ];
     tracing::info!(%base, payments = payment_mode, aws_endpoint = config.aws_endpoint.as_deref().unwrap_or("none"), "local stack started");
@@ -347,6 +377,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         local_stripe_publishable_key: local_stripe.as_ref().map(|_| publishable_key),
         functions,
         outbox,
+        feedback,
         local_stripe,
         stop,
         tasks,

@@ -4,7 +4,10 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use async_trait::async_trait;
 use booking_domain::{Booking, BookingRef, GuestId, InventoryEffect, NightCount, RoomTypeId};
-use booking_ports::{BookingEvent, BookingReader, BookingWriter, IdempotencyBegin, IdempotencyStore, OutboxFeed, StoreError, Transition};
+use booking_ports::{
+    BookingEvent, BookingReader, BookingWriter, ChannelDelivery, DeliveryLog, DeliveryUpdate, GuestChannel, IdempotencyBegin,
+    IdempotencyStore, OutboxFeed, StoreError, Transition, address_key,
+};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
@@ -21,6 +24,10 @@ const DUE: TableDefinition<&str, ()> = TableDefinition::new("due_by_time");
 const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency");
 /// sequence -> BookingEvent (JSON); deleted once dispatched
 const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+/// "<reference>|<channel>" -> ChannelDelivery (JSON): the latest message's state per guest channel
+const DELIVERIES: TableDefinition<&str, &[u8]> = TableDefinition::new("deliveries");
+/// address (`address_key`) -> when it bounced or complained
+const UNDELIVERABLE: TableDefinition<&str, &str> = TableDefinition::new("undeliverable_addresses");
 
 #[derive(Debug, Serialize, Deserialize)]
 struct IdempotencyRecord {
@@ -101,6 +108,8 @@ impl EmbeddedStore {
             txn.open_table(DUE).map_err(unavailable)?;
             txn.open_table(IDEMPOTENCY).map_err(unavailable)?;
             txn.open_table(OUTBOX).map_err(unavailable)?;
+            txn.open_table(DELIVERIES).map_err(unavailable)?;
+            txn.open_table(UNDELIVERABLE).map_err(unavailable)?;
         }
         txn.commit().map_err(unavailable)?;
         Ok(EmbeddedStore { db: Arc::new(db) })
@@ -412,6 +421,71 @@ impl OutboxFeed for EmbeddedStore {
                 outbox.remove(seq).map_err(unavailable)?;
             }
             Ok(())
+        })
+        .await
+    }
+}
+
+fn delivery_key(reference: &BookingRef, channel: GuestChannel) -> String {
+    format!("{reference}|{}", channel.as_str())
+}
+
+#[async_trait]
+impl DeliveryLog for EmbeddedStore {
+    async fn record_delivery(&self, reference: &BookingRef, delivery: &ChannelDelivery, update: DeliveryUpdate) -> Result<(), StoreError> {
+        let key = delivery_key(reference, delivery.channel);
+        let delivery = delivery.clone();
+        self.write(move |txn| {
+            let mut table = txn.open_table(DELIVERIES).map_err(unavailable)?;
+            let current: Option<ChannelDelivery> =
+                table.get(key.as_str()).map_err(unavailable)?.map(|v| from_json(v.value())).transpose()?;
+            let same_event = current.as_ref().is_some_and(|c| c.event_id == delivery.event_id);
+            let apply = match update {
+                DeliveryUpdate::Message => !same_event,
+                DeliveryUpdate::Report => same_event,
+            };
+            if apply {
+                table.insert(key.as_str(), to_json(&delivery)?.as_slice()).map_err(unavailable)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn deliveries(&self, reference: &BookingRef) -> Result<Vec<ChannelDelivery>, StoreError> {
+        let reference = reference.clone();
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let table = txn.open_table(DELIVERIES).map_err(unavailable)?;
+            let mut out = Vec::new();
+            for channel in GuestChannel::ALL {
+                if let Some(bytes) = table.get(delivery_key(&reference, channel).as_str()).map_err(unavailable)? {
+                    out.push(from_json(bytes.value())?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn mark_undeliverable(&self, address: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let key = address_key(address);
+        self.write(move |txn| {
+            let mut table = txn.open_table(UNDELIVERABLE).map_err(unavailable)?;
+            if table.get(key.as_str()).map_err(unavailable)?.is_none() {
+                table.insert(key.as_str(), at.to_rfc3339().as_str()).map_err(unavailable)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn is_undeliverable(&self, address: &str) -> Result<bool, StoreError> {
+        let key = address_key(address);
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let table = txn.open_table(UNDELIVERABLE).map_err(unavailable)?;
+            Ok(table.get(key.as_str()).map_err(unavailable)?.is_some())
         })
         .await
     }

@@ -5,7 +5,9 @@
 //! | variable             | read by                         | meaning                                                      |
 //! |----------------------|---------------------------------|--------------------------------------------------------------|
 //! | `TABLE_NAME`         | all                             | the DynamoDB table (else `DATA_DIR` for the embedded store)  |
-//! | `NOTIFY_TOPIC_ARN`   | notify                          | SNS topic (else the outbox file under `DATA_DIR`)            |
+//! | `BOOKING_EVENTS_TOPIC_ARN` | notify                    | SNS topic of the staff's booking events (else the outbox file under `DATA_DIR`) |
+//! | `SES_FROM_ADDRESS`   | notify                          | guest email sender, on the verified SES identity             |
+//! | `SES_CONFIGURATION_SET` | notify                       | SES configuration set (bounce/complaint/delivery events)     |
 //! | `STRIPE_SECRET_ARN`  | payment, record, sweeper        | Secrets Manager secret `{"secret_key","webhook_secret"}`     |
 //! | `STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`, `STRIPE_API_BASE` | the same, locally | instead of the secret ARN |
 //! | `AWS_ENDPOINT_URL`   | all                             | an AWS-compatible endpoint (moto)                            |
@@ -16,7 +18,9 @@ use std::path::PathBuf;
 use booking_domain::{DEMO_CATALOG_JSON, Hotel};
 
 pub const TABLE_NAME: &str = "TABLE_NAME";
-pub const NOTIFY_TOPIC_ARN: &str = "NOTIFY_TOPIC_ARN";
+pub const BOOKING_EVENTS_TOPIC_ARN: &str = "BOOKING_EVENTS_TOPIC_ARN";
+pub const SES_FROM_ADDRESS: &str = "SES_FROM_ADDRESS";
+pub const SES_CONFIGURATION_SET: &str = "SES_CONFIGURATION_SET";
 pub const STRIPE_SECRET_ARN: &str = "STRIPE_SECRET_ARN";
 pub const STRIPE_SECRET_KEY: &str = "STRIPE_SECRET_KEY";
 pub const STRIPE_WEBHOOK_SECRET: &str = "STRIPE_WEBHOOK_SECRET";
@@ -103,13 +107,10 @@ pub struct StripeSettings {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotifierSettings {
-    Sns {
-        topic_arn: String,
-    },
+    /// Guest email through SES, SMS and staff events through SNS.
+    Aws { ses_from_address: String, ses_configuration_set: String, booking_events_topic_arn: String },
     /// The local outbox file the dev stack shows at `/dev/outbox`.
-    OutboxFile {
-        path: PathBuf,
-    },
+    OutboxFile { path: PathBuf },
 }
 
 /// What every function has.
@@ -225,10 +226,14 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 
     pub fn notify(&self) -> Result<NotifySettings, ConfigError> {
-        let notifier = match (self.optional(NOTIFY_TOPIC_ARN), self.optional(DATA_DIR)) {
-            (Some(topic_arn), _) => NotifierSettings::Sns { topic_arn },
+        let notifier = match (self.optional(BOOKING_EVENTS_TOPIC_ARN), self.optional(DATA_DIR)) {
+            (Some(booking_events_topic_arn), _) => NotifierSettings::Aws {
+                ses_from_address: self.required(SES_FROM_ADDRESS)?,
+                ses_configuration_set: self.required(SES_CONFIGURATION_SET)?,
+                booking_events_topic_arn,
+            },
             (None, Some(dir)) => NotifierSettings::OutboxFile { path: PathBuf::from(dir).join("outbox.jsonl") },
-            (None, None) => return Err(ConfigError::Missing("NOTIFY_TOPIC_ARN (or DATA_DIR locally)")),
+            (None, None) => return Err(ConfigError::Missing("BOOKING_EVENTS_TOPIC_ARN (or DATA_DIR locally)")),
         };
         Ok(NotifySettings { common: self.common()?, notifier })
     }
@@ -254,13 +259,26 @@ mod tests {
     #[test]
     fn deployed_settings_come_from_the_documented_variables() {
         let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:harbour/prod/stripe-AbCdEf";
-        let vars = [("TABLE_NAME", "harbour-prod-bookings"), ("STRIPE_SECRET_ARN", arn), ("NOTIFY_TOPIC_ARN", "arn:aws:sns:eu-west-1:1:t")];
+        let vars = [
+            ("TABLE_NAME", "harbour-prod-bookings"),
+            ("STRIPE_SECRET_ARN", arn),
+            ("BOOKING_EVENTS_TOPIC_ARN", "arn:aws:sns:eu-west-1:1:t"),
+            ("SES_FROM_ADDRESS", "Harbour View <bookings@hotel.example>"),
+            ("SES_CONFIGURATION_SET", "harbour-prod-guest-mail"),
+        ];
         let e = env(&vars);
         let payment = e.payment().unwrap();
         assert_eq!(payment.common.store, StoreSettings::DynamoDb { table: "harbour-prod-bookings".into(), outbox: OutboxDelivery::Stream });
         assert_eq!(payment.stripe.keys, StripeKeys::SecretsManager { arn: arn.into() });
         assert_eq!(payment.common.catalog, CatalogSource::Demo);
-        assert_eq!(e.notify().unwrap().notifier, NotifierSettings::Sns { topic_arn: "arn:aws:sns:eu-west-1:1:t".into() });
+        assert_eq!(
+            e.notify().unwrap().notifier,
+            NotifierSettings::Aws {
+                ses_from_address: "Harbour View <bookings@hotel.example>".into(),
+                ses_configuration_set: "harbour-prod-guest-mail".into(),
+                booking_events_topic_arn: "arn:aws:sns:eu-west-1:1:t".into()
+            }
+        );
         assert!(e.query().is_ok());
     }
 
@@ -274,7 +292,12 @@ mod tests {
         check(&[("TABLE_NAME", "t")], |e| e.payment().map(|_| ()), "STRIPE_SECRET_KEY");
         check(&[("TABLE_NAME", "t"), ("STRIPE_SECRET_KEY", "sk_test_x")], |e| e.record().map(|_| ()), "STRIPE_WEBHOOK_SECRET");
         check(&[("TABLE_NAME", "t"), ("STRIPE_SECRET_ARN", "harbour/prod/stripe")], |e| e.sweeper().map(|_| ()), "STRIPE_SECRET_ARN");
-        check(&[("TABLE_NAME", "t")], |e| e.notify().map(|_| ()), "NOTIFY_TOPIC_ARN");
+        check(&[("TABLE_NAME", "t")], |e| e.notify().map(|_| ()), "BOOKING_EVENTS_TOPIC_ARN");
+        check(
+            &[("TABLE_NAME", "t"), ("BOOKING_EVENTS_TOPIC_ARN", "arn:aws:sns:eu-west-1:1:t")],
+            |e| e.notify().map(|_| ()),
+            "SES_FROM_ADDRESS",
+        );
         check(&[("TABLE_NAME", "t"), ("AWS_ENDPOINT_URL", "localhost:5000")], |e| e.query().map(|_| ()), "AWS_ENDPOINT_URL");
     }
 

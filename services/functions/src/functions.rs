@@ -94,7 +94,8 @@ pub struct Route {
 pub enum Trigger {
     /// API Gateway (REST, Lambda proxy integration), on these routes.
     Http(&'static [Route]),
-    /// The booking table's DynamoDB stream (outbox inserts).
+    /// The booking table's DynamoDB stream (outbox inserts), and the email feedback topic (SES's bounce,
+    /// complaint and delivery events through SNS).
     TableStream,
     /// An EventBridge schedule.
     Schedule,
@@ -109,7 +110,7 @@ pub struct FunctionSpec {
     pub store_calls: &'static [StoreCall],
     /// Wired with the payment provider (and so the Stripe secret).
     pub payments: bool,
-    /// Wired with the notifier (and so the topic).
+    /// Wired with the notifier (and so SES's identity and configuration set, and the booking-events topic).
     pub notifier: bool,
 }
 
@@ -131,7 +132,7 @@ impl FunctionSpec {
     pub fn aws_environment(&self) -> Vec<&'static str> {
         let mut vars = vec![crate::config::TABLE_NAME];
         if self.notifier {
-            vars.push(crate::config::NOTIFY_TOPIC_ARN);
+            vars.extend([crate::config::BOOKING_EVENTS_TOPIC_ARN, crate::config::SES_FROM_ADDRESS, crate::config::SES_CONFIGURATION_SET]);
         }
         if self.payments {
             vars.push(crate::config::STRIPE_SECRET_ARN);
@@ -176,7 +177,7 @@ pub const QUERY: FunctionSpec = FunctionSpec {
         Route { method: "GET", resource: "/api/bookings", auth: Auth::Cognito, operation: Operation::ListMyBookings },
         Route { method: "GET", resource: "/api/bookings/{ref}", auth: Auth::Cognito, operation: Operation::GetMyBooking },
     ]),
-    store_calls: &[S::NightCounts, S::GetBooking, S::BookingsForGuest],
+    store_calls: &[S::NightCounts, S::GetBooking, S::BookingsForGuest, S::Deliveries],
     payments: false,
     notifier: false,
 };
@@ -184,7 +185,15 @@ pub const QUERY: FunctionSpec = FunctionSpec {
 pub const NOTIFY: FunctionSpec = FunctionSpec {
     name: FunctionName::Notify,
     trigger: Trigger::TableStream,
-    store_calls: &[S::GetBooking, IDEMPOTENCY[0], IDEMPOTENCY[1], IDEMPOTENCY[2]],
+    store_calls: &[
+        S::GetBooking,
+        IDEMPOTENCY[0],
+        IDEMPOTENCY[1],
+        IDEMPOTENCY[2],
+        S::RecordDelivery,
+        S::IsUndeliverable,
+        S::MarkUndeliverable,
+    ],
     payments: false,
     notifier: true,
 };

@@ -6,6 +6,7 @@
 //! describes it. Parsing and HTTP status mapping happen here, at the edge; the decisions live in `booking-app`.
 
 pub mod config;
+pub mod feedback;
 pub mod functions;
 pub mod http;
 pub mod notify;

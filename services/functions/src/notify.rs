@@ -1,12 +1,14 @@
-//! `notify`: consumes the booking table's stream and sends each confirmation / cancellation once.
+//! `notify`: consumes the booking table's stream and sends each confirmation / cancellation once; and takes the
+//! email feedback topic's SES event notifications (bounces, complaints, deliveries) into the delivery states.
 //!
 //! Outbox items are written by the store in the same transaction as the state change they describe. On the wire
 //! (a DynamoDB stream `NewImage`, an API boundary) an outbox item is: `pk` = `EVENT#<event id>`, `sk` = `EVENT`,
 //! `entity` = `event`, `payload` = the `BookingEvent` as JSON. Other items on the stream are skipped.
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use aws_lambda_events::event::sns::SnsEvent;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use booking_app::{NotifyPorts, deliver_event};
+use booking_app::{AppError, NotifyPorts, deliver_event, record_delivery_report};
 use booking_ports::BookingEvent;
 use serde_dynamo::AttributeValue;
 
@@ -26,6 +28,45 @@ impl Notify {
     pub async fn handle(&self, event: Event) -> DynamoDbEventResponse {
         handle(event, &self.ports).await
     }
+
+    /// Records what each SES event notification on the feedback topic reports. Notifications that report nothing
+    /// (other event types, mail notify did not send, unreadable bodies) are logged and dropped; a store failure
+    /// is an error, so Lambda's asynchronous retries try the whole event again (recording is idempotent).
+    pub async fn handle_feedback(&self, event: SnsEvent) -> Result<usize, AppError> {
+        let mut recorded = 0;
+        for record in &event.records {
+            match crate::feedback::delivery_report(&record.sns.message) {
+                Ok(report) => {
+                    record_delivery_report(&self.ports, &report).await?;
+                    recorded += 1;
+                }
+                Err(reason) => tracing::warn!(message_id = %record.sns.message_id, %reason, "feedback notification not recorded"),
+            }
+        }
+        Ok(recorded)
+    }
+
+    /// One entry point for both triggers (the Lambda has one handler): SNS records carry `EventSource` =
+    /// `aws:sns`, stream records `eventSource` = `aws:dynamodb`. Returns the stream's partial batch response, or
+    /// `null` for the topic.
+    pub async fn handle_any(&self, payload: serde_json::Value) -> Result<serde_json::Value, InvocationError> {
+        if payload["Records"][0]["EventSource"] == "aws:sns" {
+            self.handle_feedback(serde_json::from_value(payload)?).await?;
+            Ok(serde_json::Value::Null)
+        } else {
+            let response = self.handle(serde_json::from_value(payload)?).await;
+            Ok(serde_json::to_value(response)?)
+        }
+    }
+}
+
+/// Why an invocation failed as a whole (Lambda retries it).
+#[derive(Debug, thiserror::Error)]
+pub enum InvocationError {
+    #[error("neither a DynamoDB stream nor an SNS event: {0}")]
+    Unreadable(#[from] serde_json::Error),
+    #[error(transparent)]
+    App(#[from] AppError),
 }
 
 async fn handle(event: Event, ports: &NotifyPorts) -> DynamoDbEventResponse {

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use booking_domain::{Booking, BookingRef, GuestId, NightCount, RoomTypeId};
-use booking_ports::{BookingReader, BookingStore, BookingWriter, IdempotencyBegin, IdempotencyStore, StoreCall, StoreError, Transition};
+use booking_ports::{
+    BookingReader, BookingStore, BookingWriter, ChannelDelivery, DeliveryLog, DeliveryUpdate, IdempotencyBegin, IdempotencyStore,
+    StoreCall, StoreError, Transition,
+};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::functions::FunctionSpec;
@@ -98,6 +101,29 @@ impl IdempotencyStore for ScopedStore {
     }
 }
 
+#[async_trait]
+impl DeliveryLog for ScopedStore {
+    async fn record_delivery(&self, reference: &BookingRef, delivery: &ChannelDelivery, update: DeliveryUpdate) -> Result<(), StoreError> {
+        self.allow(StoreCall::RecordDelivery)?;
+        self.inner.record_delivery(reference, delivery, update).await
+    }
+
+    async fn deliveries(&self, reference: &BookingRef) -> Result<Vec<ChannelDelivery>, StoreError> {
+        self.allow(StoreCall::Deliveries)?;
+        self.inner.deliveries(reference).await
+    }
+
+    async fn mark_undeliverable(&self, address: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.allow(StoreCall::MarkUndeliverable)?;
+        self.inner.mark_undeliverable(address, at).await
+    }
+
+    async fn is_undeliverable(&self, address: &str) -> Result<bool, StoreError> {
+        self.allow(StoreCall::IsUndeliverable)?;
+        self.inner.is_undeliverable(address).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use booking_domain::BookingRef;
@@ -154,6 +180,22 @@ mod tests {
         }
     }
 
+    #[async_trait]
+    impl DeliveryLog for Empty {
+        async fn record_delivery(&self, _: &BookingRef, _: &ChannelDelivery, _: DeliveryUpdate) -> Result<(), StoreError> {
+            Ok(())
+        }
+        async fn deliveries(&self, _: &BookingRef) -> Result<Vec<ChannelDelivery>, StoreError> {
+            Ok(vec![])
+        }
+        async fn mark_undeliverable(&self, _: &str, _: DateTime<Utc>) -> Result<(), StoreError> {
+            Ok(())
+        }
+        async fn is_undeliverable(&self, _: &str) -> Result<bool, StoreError> {
+            Ok(false)
+        }
+    }
+
     #[tokio::test]
     async fn only_declared_calls_get_through() {
         let query = ScopedStore::new(Arc::new(Empty), &QUERY);
@@ -162,5 +204,9 @@ mod tests {
         assert!(matches!(query.due_bookings(DateTime::UNIX_EPOCH, 1).await, Err(StoreError::Unavailable(m)) if m.contains("DueBookings")));
         assert!(query.begin_idempotent("k", "h", "o", DateTime::UNIX_EPOCH, Duration::seconds(1)).await.is_err());
         assert!(query.abandon_idempotent("k", "o").await.is_err());
+        assert_eq!(query.deliveries(&reference).await, Ok(vec![]));
+        assert!(
+            matches!(query.mark_undeliverable("a@example.com", DateTime::UNIX_EPOCH).await, Err(StoreError::Unavailable(m)) if m.contains("MarkUndeliverable"))
+        );
     }
 }

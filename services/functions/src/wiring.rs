@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use booking_app::{MoneyPorts, NotifyPorts, ReadPorts, SettlePorts};
-use booking_aws::{DynamoStore, OutboxMarking, SnsNotifier, sdk_config, stripe_secrets};
+use booking_aws::{AwsNotifier, DynamoStore, OutboxMarking, SesSettings, sdk_config, stripe_secrets};
 use booking_domain::Hotel;
 use booking_embedded::{EmbeddedStore, FileOutbox};
 use booking_ports::{BookingStore, Clock, Notifier};
@@ -50,19 +50,31 @@ pub async fn record(settings: RecordSettings, clock: Arc<dyn Clock>) -> Result<R
 
 pub async fn query(settings: QuerySettings, clock: Arc<dyn Clock>) -> Result<Query, WiringError> {
     let base = Base::open(&settings.common, &QUERY).await?;
-    Ok(Query::new(ReadPorts { hotel: base.hotel, bookings: base.store, clock }))
+    let store = base.store;
+    Ok(Query::new(ReadPorts { hotel: base.hotel, bookings: store.clone(), deliveries: store, clock }))
 }
 
 pub async fn notify(settings: NotifySettings, clock: Arc<dyn Clock>) -> Result<Notify, WiringError> {
     let base = Base::open(&settings.common, &NOTIFY).await?;
     let notifier: Arc<dyn Notifier> = match &settings.notifier {
-        NotifierSettings::Sns { topic_arn } => Arc::new(SnsNotifier::new(&base.aws, topic_arn.clone())),
+        NotifierSettings::Aws { ses_from_address, ses_configuration_set, booking_events_topic_arn } => Arc::new(AwsNotifier::new(
+            &base.aws,
+            SesSettings { from_address: ses_from_address.clone(), configuration_set: ses_configuration_set.clone() },
+            booking_events_topic_arn.clone(),
+        )),
         NotifierSettings::OutboxFile { path } => Arc::new(
             FileOutbox::open(path, clock.clone()).map_err(|e| WiringError::Open { what: "the outbox file", reason: e.to_string() })?,
         ),
     };
     let store = base.store;
-    Ok(Notify::new(NotifyPorts { hotel: base.hotel, bookings: store.clone(), idempotency: store, notifier, clock }))
+    Ok(Notify::new(NotifyPorts {
+        hotel: base.hotel,
+        bookings: store.clone(),
+        idempotency: store.clone(),
+        notifier,
+        deliveries: store,
+        clock,
+    }))
 }
 
 pub async fn sweeper(settings: SweeperSettings, clock: Arc<dyn Clock>) -> Result<Sweeper, WiringError> {

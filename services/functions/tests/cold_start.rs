@@ -16,29 +16,33 @@ fn cold_start(bin: &str, env: &[(&str, &str)]) -> String {
 #[test]
 fn functions_need_only_their_own_configuration() {
     let table = ("TABLE_NAME", "bookings");
-    let topic = ("NOTIFY_TOPIC_ARN", "arn:aws:sns:us-east-1:000000000000:notifications");
+    let topic = ("BOOKING_EVENTS_TOPIC_ARN", "arn:aws:sns:us-east-1:000000000000:notifications");
+    let from = ("SES_FROM_ADDRESS", "bookings@hotel.example");
+    let mail = ("SES_CONFIGURATION_SET", "guest-mail");
     let stripe = ("STRIPE_SECRET_KEY", "sk_test_unused");
     let webhook = ("STRIPE_WEBHOOK_SECRET", "whsec_unused");
 
-    // notify: store + SNS, no Stripe.
+    // notify: store + SES + SNS, no Stripe.
     let out = cold_start(env!("CARGO_BIN_EXE_notify"), &[table, topic]);
+    assert!(out.contains("SES_FROM_ADDRESS is required"), "{out}");
+    let out = cold_start(env!("CARGO_BIN_EXE_notify"), &[table, topic, from, mail]);
     assert!(out.contains("Missing AWS_LAMBDA_") && !out.contains("STRIPE"), "{out}");
     // payment, sweeper: store + Stripe, no topic.
     for bin in [env!("CARGO_BIN_EXE_payment"), env!("CARGO_BIN_EXE_sweeper")] {
         let out = cold_start(bin, &[table, stripe]);
-        assert!(out.contains("Missing AWS_LAMBDA_") && !out.contains("NOTIFY_TOPIC_ARN"), "{bin}: {out}");
+        assert!(out.contains("Missing AWS_LAMBDA_") && !out.contains("TOPIC_ARN") && !out.contains("SES_"), "{bin}: {out}");
         let out = cold_start(bin, &[table]);
         assert!(out.contains("STRIPE_SECRET_KEY is required"), "{bin}: {out}");
     }
     // query: the store alone; it never touches Stripe or SNS.
     let out = cold_start(env!("CARGO_BIN_EXE_query"), &[table]);
-    assert!(out.contains("Missing AWS_LAMBDA_") && !out.contains("STRIPE") && !out.contains("NOTIFY"), "{out}");
+    assert!(out.contains("Missing AWS_LAMBDA_") && !out.contains("STRIPE") && !out.contains("TOPIC") && !out.contains("SES_"), "{out}");
     // record: Stripe and its webhook secret.
     let out = cold_start(env!("CARGO_BIN_EXE_record"), &[table, stripe]);
     assert!(out.contains("STRIPE_WEBHOOK_SECRET"), "{out}");
     let out = cold_start(env!("CARGO_BIN_EXE_record"), &[table, stripe, webhook]);
     assert!(out.contains("Missing AWS_LAMBDA_"), "{out}");
     // No store at all.
-    let out = cold_start(env!("CARGO_BIN_EXE_notify"), &[topic]);
+    let out = cold_start(env!("CARGO_BIN_EXE_notify"), &[topic, from, mail]);
     assert!(out.contains("TABLE_NAME (or DATA_DIR locally)"), "{out}");
 }

@@ -42,12 +42,14 @@ async fn delivers_outbox_inserts_and_reports_the_first_failure() {
         store.transition(Transition { previous: &b, next: &next, effect, capacity: 10, event: Some(&event) }).await.unwrap();
         events.push(event);
     }
-    let notifier = Arc::new(FlakyNotifier { ok: 1, sent: AtomicUsize::new(0) });
+    // Each event is an email and a staff event: the third send (the second event's email) fails.
+    let notifier = Arc::new(FlakyNotifier { ok: 2, sent: AtomicUsize::new(0) });
     let ports = NotifyPorts {
         hotel: Arc::new(Hotel::from_json(DEMO_CATALOG_JSON).unwrap()),
         bookings: store.clone(),
-        idempotency: store,
+        idempotency: store.clone(),
         notifier: notifier.clone(),
+        deliveries: store,
         clock: Arc::new(ManualClock::new(t0())),
     };
     let mut batch = Event::default();
@@ -61,12 +63,12 @@ async fn delivers_outbox_inserts_and_reports_the_first_failure() {
     let response = Notify::new(ports.clone()).handle(batch.clone()).await;
     let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone().unwrap()).collect();
     assert_eq!(failed, ["3"], "stops at the first failure and reports its sequence number");
-    assert_eq!(notifier.sent.load(Ordering::SeqCst), 2);
+    assert_eq!(notifier.sent.load(Ordering::SeqCst), 3);
 
     // Lambda retries the batch: the delivered one is not sent again.
     let retry = FlakyNotifier { ok: usize::MAX, sent: AtomicUsize::new(0) };
     let retry = Arc::new(retry);
     let response = Notify::new(NotifyPorts { notifier: retry.clone(), ..ports }).handle(batch).await;
     assert!(response.batch_item_failures.is_empty());
-    assert_eq!(retry.sent.load(Ordering::SeqCst), 2, "only the two undelivered events are sent");
+    assert_eq!(retry.sent.load(Ordering::SeqCst), 4, "only the two undelivered events' messages are sent");
 }

@@ -78,3 +78,22 @@ pub async fn create_topic(config: &SdkConfig, name: &str) -> Result<String, Setu
         .map_err(|e| err(aws_sdk_sns::error::DisplayErrorContext(e).to_string()))?;
     out.topic_arn.ok_or_else(|| err("no topic ARN returned".into()))
 }
+
+/// Creates (or finds) the SES domain identity and configuration set guest email is sent with (`data.yaml`'s
+/// `GuestMailIdentity` and `GuestMailConfigurationSet`). moto verifies a domain identity on creation.
+pub async fn create_email_identity(config: &SdkConfig, domain: &str, configuration_set: &str) -> Result<(), SetupError> {
+    let err = failed("the SES identity");
+    let client = aws_sdk_sesv2::Client::new(config);
+    let exists = |code: Option<&str>| code == Some("AlreadyExistsException");
+    use aws_sdk_sesv2::error::{DisplayErrorContext, ProvideErrorMetadata};
+    match client.create_configuration_set().configuration_set_name(configuration_set).send().await {
+        Ok(_) => {}
+        Err(e) if exists(e.code()) => {}
+        Err(e) => return Err(err(DisplayErrorContext(e).to_string())),
+    }
+    match client.create_email_identity().email_identity(domain).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if exists(e.code()) => Ok(()),
+        Err(e) => Err(err(DisplayErrorContext(e).to_string())),
+    }
+}

@@ -6,6 +6,7 @@
 //! written once, in `booking-store-contract`.
 
 mod clock;
+mod delivery;
 mod events;
 mod identity;
 mod notifier;
@@ -14,9 +15,10 @@ mod provider_events;
 mod store;
 
 pub use clock::{Clock, SystemClock};
+pub use delivery::{ChannelDelivery, DeliveryLog, DeliveryReport, DeliveryState, DeliveryUpdate, FailureReason, GuestChannel, address_key};
 pub use events::{BookingEvent, EventKind, OutboxFeed};
 pub use identity::{Claims, IdentityError, TokenVerifier};
-pub use notifier::{Channel, Notifier, NotifyError, OutboundMessage};
+pub use notifier::{Channel, Notifier, NotifyError, OutboundMessage, event_id_from_tag};
 pub use payment::{CreateIntent, PaymentError, PaymentGateway, PaymentIntent, PaymentStatus, Refund};
 pub use provider_events::{PaymentEvent, PaymentEventKind};
 pub use store::{BookingReader, BookingStore, BookingWriter, IdempotencyBegin, IdempotencyStore, StoreCall, StoreError, Transition};

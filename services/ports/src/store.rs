@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use booking_domain::{Booking, BookingRef, GuestId, InventoryEffect, NightCount, RoomTypeId};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use crate::BookingEvent;
+use crate::{BookingEvent, DeliveryLog};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -56,10 +56,14 @@ pub enum StoreCall {
     BeginIdempotent,
     CompleteIdempotent,
     AbandonIdempotent,
+    RecordDelivery,
+    Deliveries,
+    MarkUndeliverable,
+    IsUndeliverable,
 }
 
 impl StoreCall {
-    pub const ALL: [StoreCall; 9] = [
+    pub const ALL: [StoreCall; 13] = [
         Self::NightCounts,
         Self::GetBooking,
         Self::BookingsForGuest,
@@ -69,11 +73,18 @@ impl StoreCall {
         Self::BeginIdempotent,
         Self::CompleteIdempotent,
         Self::AbandonIdempotent,
+        Self::RecordDelivery,
+        Self::Deliveries,
+        Self::MarkUndeliverable,
+        Self::IsUndeliverable,
     ];
 
     /// Reads change nothing: a function that makes only these needs only read access.
     pub fn is_read(self) -> bool {
-        matches!(self, Self::NightCounts | Self::GetBooking | Self::BookingsForGuest | Self::DueBookings)
+        matches!(
+            self,
+            Self::NightCounts | Self::GetBooking | Self::BookingsForGuest | Self::DueBookings | Self::Deliveries | Self::IsUndeliverable
+        )
     }
 }
 
@@ -141,6 +152,6 @@ pub trait IdempotencyStore: Send + Sync {
 }
 
 /// A whole store: what adapters implement. Use cases take only the parts they use.
-pub trait BookingStore: BookingReader + BookingWriter + IdempotencyStore {}
+pub trait BookingStore: BookingReader + BookingWriter + IdempotencyStore + DeliveryLog {}
 
-impl<T: BookingReader + BookingWriter + IdempotencyStore + ?Sized> BookingStore for T {}
+impl<T: BookingReader + BookingWriter + IdempotencyStore + DeliveryLog + ?Sized> BookingStore for T {}

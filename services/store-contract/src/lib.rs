@@ -15,7 +15,10 @@ use booking_domain::{
     Action, Booking, BookingRef, ContactPreference, DEMO_CATALOG_JSON, GuestContact, GuestId, Hotel, InventoryEffect, NewBooking,
     PaymentRef, RoomTypeId, SETTLEMENT_GRACE, StayDates, StayRequest, quote,
 };
-use booking_ports::{BookingEvent, BookingStore, EventKind, IdempotencyBegin, OutboxFeed, StoreError, Transition};
+use booking_ports::{
+    BookingEvent, BookingStore, ChannelDelivery, DeliveryState, DeliveryUpdate, EventKind, FailureReason, GuestChannel, IdempotencyBegin,
+    OutboxFeed, StoreError, Transition,
+};
 
 pub mod model;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -48,6 +51,8 @@ where
     case!(idempotency_records_follow_their_lifecycle);
     case!(only_the_owner_completes_or_releases_a_claim);
     case!(counters_match_bookings_after_a_sequence);
+    case!(a_channel_shows_its_latest_message_and_reports_on_it);
+    case!(undeliverable_addresses_are_remembered_case_insensitively);
 }
 
 /// The transactional outbox, for adapters whose outbox can be read back ([`OutboxFeed`]): an event exists if and
@@ -83,6 +88,12 @@ fn d(s: &str) -> NaiveDate {
 
 /// A held booking of `rooms` rooms of `room` from `ci` to `co`, for `guest`, reference from `n`.
 pub fn held(n: u64, guest: &str, room: &str, ci: &str, co: &str, rooms: u8) -> Booking {
+    let contact = GuestContact::new("Test Guest", "guest@example.com", None, ContactPreference::Email).unwrap();
+    held_reaching(n, guest, room, ci, co, rooms, contact)
+}
+
+/// [`held`], reaching the guest through `contact`.
+pub fn held_reaching(n: u64, guest: &str, room: &str, ci: &str, co: &str, rooms: u8, contact: GuestContact) -> Booking {
     let h = hotel();
     let request =
         StayRequest { room_type: RoomTypeId::parse(room).unwrap(), stay: StayDates::new(d(ci), d(co)).unwrap(), guests: rooms, rooms };
@@ -90,7 +101,7 @@ pub fn held(n: u64, guest: &str, room: &str, ci: &str, co: &str, rooms: u8) -> B
     Booking::hold(NewBooking {
         reference: BookingRef::from_entropy(n),
         guest: GuestId::new(guest).unwrap(),
-        contact: GuestContact::new("Test Guest", "guest@example.com", None, ContactPreference::Email).unwrap(),
+        contact,
         quote: q,
         now: t0(),
         hold_minutes: 15,
@@ -449,4 +460,50 @@ async fn counters_match_bookings_after_a_sequence(store: StoreRef) {
         .collect();
     assert_eq!(taken(&store, "classic-double", &nights).await, expected);
     assert!(expected.iter().all(|t| *t <= 10));
+}
+
+fn delivery(channel: GuestChannel, event_id: &str, state: DeliveryState, minute: i64) -> ChannelDelivery {
+    ChannelDelivery { channel, event_id: event_id.to_owned(), state, at: t0() + Duration::minutes(minute) }
+}
+
+async fn a_channel_shows_its_latest_message_and_reports_on_it(store: StoreRef) {
+    use DeliveryUpdate::{Message, Report};
+    use GuestChannel::{Email, Sms};
+    let reference = BookingRef::from_entropy(70);
+    let other = BookingRef::from_entropy(71);
+    let v2 = format!("{reference}#v2");
+    let v4 = format!("{reference}#v4");
+    assert_eq!(store.deliveries(&reference).await.unwrap(), vec![], "nothing sent yet");
+    // A report about a message nobody recorded creates nothing.
+    store.record_delivery(&reference, &delivery(Email, &v2, DeliveryState::Delivered, 1), Report).await.unwrap();
+    assert_eq!(store.deliveries(&reference).await.unwrap(), vec![]);
+
+    let sent = delivery(Email, &v2, DeliveryState::Sent, 1);
+    store.record_delivery(&reference, &sent, Message).await.unwrap();
+    let sms = delivery(Sms, &v2, DeliveryState::Sent, 1);
+    store.record_delivery(&reference, &sms, Message).await.unwrap();
+    assert_eq!(store.deliveries(&reference).await.unwrap(), vec![sent.clone(), sms.clone()], "email before SMS");
+    assert_eq!(store.deliveries(&other).await.unwrap(), vec![], "another booking's channels are its own");
+
+    let bounced = delivery(Email, &v2, DeliveryState::Failed(FailureReason::Bounced), 2);
+    store.record_delivery(&reference, &bounced, Report).await.unwrap();
+    assert_eq!(store.deliveries(&reference).await.unwrap(), vec![bounced.clone(), sms.clone()], "a report on the message applies");
+    // The same message recorded again (a replayed delivery) does not undo the bounce.
+    store.record_delivery(&reference, &delivery(Email, &v2, DeliveryState::Sent, 3), Message).await.unwrap();
+    assert_eq!(store.deliveries(&reference).await.unwrap(), vec![bounced.clone(), sms.clone()], "a replay keeps the reported state");
+
+    // A newer message (the cancellation) takes the channel; a late report on the older one leaves it alone.
+    let cancelled = delivery(Email, &v4, DeliveryState::Sent, 4);
+    store.record_delivery(&reference, &cancelled, Message).await.unwrap();
+    store.record_delivery(&reference, &delivery(Email, &v2, DeliveryState::Delivered, 5), Report).await.unwrap();
+    assert_eq!(store.deliveries(&reference).await.unwrap(), vec![cancelled.clone(), sms], "a late report on an older message");
+}
+
+async fn undeliverable_addresses_are_remembered_case_insensitively(store: StoreRef) {
+    assert!(!store.is_undeliverable("ada@example.com").await.unwrap());
+    store.mark_undeliverable(" Ada@Example.com", t0()).await.unwrap();
+    store.mark_undeliverable("ada@example.com", t0() + Duration::minutes(1)).await.unwrap();
+    assert!(store.is_undeliverable("ada@example.com").await.unwrap());
+    assert!(store.is_undeliverable("ADA@EXAMPLE.COM").await.unwrap());
+    assert!(!store.is_undeliverable("grace@example.com").await.unwrap());
 }

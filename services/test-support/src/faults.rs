@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use booking_domain::{Booking, BookingRef, GuestId, NightCount, RoomTypeId};
 use booking_ports::{
-    BookingReader, BookingStore, BookingWriter, IdempotencyBegin, IdempotencyStore, Notifier, NotifyError, OutboundMessage, StoreError,
-    Transition,
+    BookingReader, BookingStore, BookingWriter, ChannelDelivery, DeliveryLog, DeliveryUpdate, IdempotencyBegin, IdempotencyStore, Notifier,
+    NotifyError, OutboundMessage, StoreError, Transition,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -150,6 +150,25 @@ impl IdempotencyStore for FaultyStore {
 
     async fn abandon_idempotent(&self, key: &str, owner: &str) -> Result<(), StoreError> {
         guarded!(self, self.inner.abandon_idempotent(key, owner))
+    }
+}
+
+#[async_trait]
+impl DeliveryLog for FaultyStore {
+    async fn record_delivery(&self, reference: &BookingRef, delivery: &ChannelDelivery, update: DeliveryUpdate) -> Result<(), StoreError> {
+        guarded!(self, self.inner.record_delivery(reference, delivery, update))
+    }
+
+    async fn deliveries(&self, reference: &BookingRef) -> Result<Vec<ChannelDelivery>, StoreError> {
+        guarded!(self, self.inner.deliveries(reference))
+    }
+
+    async fn mark_undeliverable(&self, address: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        guarded!(self, self.inner.mark_undeliverable(address, at))
+    }
+
+    async fn is_undeliverable(&self, address: &str) -> Result<bool, StoreError> {
+        guarded!(self, self.inner.is_undeliverable(address))
     }
 }
 

@@ -1,8 +1,8 @@
-//! The `notify` Lambda: the booking table's stream in, emails and SMS out.
+//! The `notify` Lambda: the booking table's stream in, emails, SMS and staff events out; SES's bounce and
+//! complaint notifications (through the feedback topic) in, delivery states out.
 
 use std::sync::Arc;
 
-use aws_lambda_events::event::dynamodb::Event;
 use booking_functions::config::Env;
 use booking_functions::{telemetry, wiring};
 use booking_ports::SystemClock;
@@ -12,7 +12,7 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 async fn main() -> anyhow::Result<()> {
     telemetry::init();
     let function = wiring::notify(Env::process().notify()?, Arc::new(SystemClock)).await?;
-    run(service_fn(|event: LambdaEvent<Event>| async { Ok::<_, Error>(function.handle(event.payload).await) }))
+    run(service_fn(|event: LambdaEvent<serde_json::Value>| async { function.handle_any(event.payload).await.map_err(Error::from) }))
         .await
         .map_err(|e| anyhow::anyhow!(e))
 }
