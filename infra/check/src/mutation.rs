@@ -340,7 +340,7 @@ pub const MUTATIONS: &[Mutation] = &[
         edits: &[Set("Resources/NotificationsTopic/Properties/KmsMasterKeyId", "alias/aws/sns")],
     },
     Mutation {
-        name: "notifications topic (guests' subscriptions) deleted with the stack",
+        name: "booking-events topic (staff subscriptions) deleted with the stack",
         template: "data.yaml",
         caught_by: "data_resources_retained",
         edits: &[Remove("Resources/NotificationsTopic/DeletionPolicy")],
@@ -514,6 +514,24 @@ pub const MUTATIONS: &[Mutation] = &[
         template: "api.yaml",
         caught_by: "lambda_role_least_privilege",
         edits: &[Set("Resources/NotifyRole/Properties/Policies/0/PolicyDocument/Statement/Sid=DataKey/Action", "'*'")],
+    },
+    Mutation {
+        name: "notify role sends email from any SES identity",
+        template: "api.yaml",
+        caught_by: "ses_send_scoped_to_identity",
+        edits: &[Set(
+            "Resources/NotifyRole/Properties/Policies/0/PolicyDocument/Statement/Sid=GuestEmailFromTheHotelsIdentityOnly/Resource",
+            "'*'",
+        )],
+    },
+    Mutation {
+        name: "notify role may use every SES action",
+        template: "api.yaml",
+        caught_by: "ses_send_scoped_to_identity",
+        edits: &[Set(
+            "Resources/NotifyRole/Properties/Policies/0/PolicyDocument/Statement/Sid=GuestEmailFromTheHotelsIdentityOnly/Action",
+            "'ses:*'",
+        )],
     },
     Mutation {
         name: "sweeper role with AmazonDynamoDBFullAccess",
