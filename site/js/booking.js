@@ -8,6 +8,32 @@ const content = $('#content');
 const dialog = $('#cancel-dialog');
 const reference = new URLSearchParams(location.search).get('ref') ?? '';
 const NOTIFY = { email: 'Email', sms: 'Text message', both: 'Email and text message' };
+const CHANNEL = { email: 'Email', sms: 'Text message' };
+const FAILED = {
+  bounced: 'Not delivered: the address bounced. Check your email address, or contact the hotel.',
+  complained: 'Not delivered: the message was reported as spam.',
+  rejected: 'Not sent: the message could not be sent.',
+  address_undeliverable: 'Not sent: earlier messages to this address bounced.',
+};
+
+/** What became of the latest message on each channel (booking_ports::DeliveryState on the wire). */
+function deliveryText(n) {
+  if (n.state === 'delivered') return 'Delivered';
+  if (n.state === 'failed') return FAILED[n.reason] ?? 'Not delivered';
+  return 'Sent';
+}
+
+function notificationsPanel(notifications) {
+  if (!notifications?.length) return null;
+  return h('section', { class: 'panel', 'aria-labelledby': 'messages-title', id: 'messages' },
+    h('h2', { id: 'messages-title' }, 'Messages about this booking'),
+    h('dl', { class: 'facts' },
+      notifications.map((n) => [
+        h('dt', {}, CHANNEL[n.channel] ?? n.channel),
+        h('dd', { 'data-channel': n.channel, 'data-state': n.state, class: n.state === 'failed' ? 'delivery failed' : 'delivery' },
+          `${deliveryText(n)} (${moment(n.at)})`),
+      ])));
+}
 let roomNames = new Map();
 
 function refundText(preview) {
@@ -70,6 +96,7 @@ function render(booking, status) {
         h('dt', {}, 'Email'), h('dd', {}, contact.email ?? ''),
         contact.phone ? [h('dt', {}, 'Phone'), h('dd', {}, contact.phone)] : null,
         h('dt', {}, 'Updates by'), h('dd', {}, NOTIFY[contact.notify_by] ?? ''))),
+    notificationsPanel(booking.notifications),
     actions.length ? h('div', { class: 'actions' }, actions) : '',
   );
   document.title = `Booking ${booking.reference} · Harbour View Hotel`;

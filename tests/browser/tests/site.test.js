@@ -57,7 +57,8 @@ describe('guest website', () => {
     await checkpoint(g, 'book-sign-in');
 
     await page.getByRole('button', { name: 'Create an account' }).click();
-    await signUpAtProvider(g, { name: 'Ada Lovelace', email: uniqueEmail('ada'), password: 'analytical-engine' });
+    const adaEmail = uniqueEmail('ada');
+    await signUpAtProvider(g, { name: 'Ada Lovelace', email: adaEmail, password: 'analytical-engine' });
     await page.waitForURL(/\/book\.html\?/);
     await page.getByRole('heading', { name: 'Who is staying?' }).waitFor();
     assert.equal(await page.getByLabel('Full name').inputValue(), 'Ada Lovelace', 'name filled from the ID token');
@@ -98,6 +99,13 @@ describe('guest website', () => {
     await page.waitForURL(/\/booking\.html\?ref=/);
     await page.getByRole('heading', { name: 'Deluxe King with Harbour View' }).waitFor();
     assert.match(await page.locator('main').innerText(), /Free cancellation until/);
+    // A first-time guest gets the confirmation email with no opt-in step: it is in the outbox, addressed to them.
+    const outbox = await (await fetch(`${stack.base}/dev/outbox.json`)).json();
+    const mail = outbox.find((m) => m.channel === 'email' && m.to === adaEmail && m.body.includes(reference));
+    assert.ok(mail && /confirmed/.test(mail.subject), `confirmation email for ${adaEmail}`);
+    const messages = page.locator('#messages');
+    assert.match(await messages.innerText(), /Email\s+Sent/);
+    assert.match(await messages.innerText(), /Text message\s+Sent/);
     await checkpoint(g, 'booking-detail');
 
     await page.getByRole('button', { name: 'Cancel booking' }).click();
@@ -115,6 +123,47 @@ describe('guest website', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(`${stack.base}/`);
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    assertClean(g);
+    await g.context.close();
+  });
+
+  test('a bounced confirmation email is shown to the guest and on the outbox page', async () => {
+    const g = await guest(browser, { name: 'bounced-email' });
+    const { page } = g;
+    const stay = { room: 'classic-double', checkIn: day(70), checkOut: day(72), guests: 2 };
+
+    // The local switch: the next email is accepted, then bounces as SES would report it.
+    await page.goto(`${stack.base}/dev/outbox`);
+    await page.getByRole('button', { name: 'Make the next email bounce' }).click();
+    await page.getByText('The next email will bounce.').waitFor();
+    await checkpoint(g, 'outbox-bounce-armed');
+
+    await openBooking(g, stack.base, stay);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).last().click();
+    await signInAtProvider(g, { email: 'guest@example.com', password: 'demo-password' });
+    await page.getByRole('heading', { name: 'Who is staying?' }).waitFor();
+    await holdWithDetails(g, { name: 'Demo Guest' });
+    await fillCard(page, CARD_OK);
+    await page.getByRole('button', { name: /^Pay / }).click();
+    await page.waitForURL(/\/confirmation\.html\?ref=HB-/, { timeout: 30_000 });
+    const reference = (await page.locator('.reference').innerText()).trim();
+    assert.match(reference, /^HB-/, 'the reference is shown whatever becomes of the message');
+
+    await page.goto(`${stack.base}/booking.html?ref=${reference}`);
+    await eventually(async () => {
+      await page.reload();
+      await page.getByRole('heading', { name: 'Classic Double' }).waitFor();
+      return /the address bounced/.test(await page.locator('main').innerText());
+    }, 20_000, 'the bounce to reach the booking');
+    assert.equal(await page.locator('#messages dd[data-channel="email"]').getAttribute('data-state'), 'failed');
+    await checkpoint(g, 'booking-email-bounced');
+
+    await page.goto(`${stack.base}/dev/outbox`);
+    const email = page.locator('article[data-channel="email"]', { hasText: reference });
+    await email.waitFor();
+    assert.equal(await email.getAttribute('data-state'), 'failed');
+    assert.match(await email.innerText(), /Failed: bounced/);
+    await checkpoint(g, 'outbox-bounced');
     assertClean(g);
     await g.context.close();
   });

@@ -262,11 +262,25 @@ impl TestStack {
         }
     }
 
-    /// Messages in the outbox that mention `reference`.
+    /// Guest messages (email, SMS) in the outbox that mention `reference`.
     pub async fn outbox_for(&self, reference: &str) -> Vec<Value> {
+        self.outbox_on(reference, |channel| channel != "staff").await
+    }
+
+    /// The staff's booking events in the outbox that mention `reference`.
+    pub async fn staff_events_for(&self, reference: &str) -> Vec<Value> {
+        self.outbox_on(reference, |channel| channel == "staff").await
+    }
+
+    async fn outbox_on(&self, reference: &str, channel: impl Fn(&str) -> bool) -> Vec<Value> {
         let (status, all) = self.get("/dev/outbox.json", None).await;
         assert_eq!(status, StatusCode::OK);
-        all.as_array().unwrap().iter().filter(|m| m["body"].as_str().is_some_and(|b| b.contains(reference))).cloned().collect()
+        all.as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["body"].as_str().is_some_and(|b| b.contains(reference)) && m["channel"].as_str().is_some_and(&channel))
+            .cloned()
+            .collect()
     }
 
     /// Waits until `count` messages about `reference` are in the outbox, then a little longer to catch extras.

@@ -137,6 +137,12 @@ async fn a_guest_signs_in_searches_books_pays_and_cancels(t: TestStack) {
     assert_eq!(channels.len(), 2, "{sent:?}");
     assert!(channels.contains(&"email") && channels.contains(&"sms"));
     assert!(sent.iter().any(|m| m["subject"].as_str().is_some_and(|s| s.contains("confirmed"))));
+    // The front desk hears of it on the booking-events topic, and the guest sees each channel's state.
+    assert_eq!(t.staff_events_for(&reference).await.len(), 1);
+    let (_, view) = t.get(&format!("/api/bookings/{reference}"), Some(&token)).await;
+    let states: Vec<(&str, &str)> =
+        view["notifications"].as_array().unwrap().iter().map(|n| (n["channel"].as_str().unwrap(), n["state"].as_str().unwrap())).collect();
+    assert_eq!(states, [("email", "sent"), ("sms", "sent")], "{view}");
 
     // The money was captured only after confirmation.
     t.stack.drain_webhooks(std::time::Duration::from_secs(5)).await;
@@ -449,5 +455,41 @@ async fn bookings_accounts_and_sent_messages_survive_a_restart() {
     assert_eq!(booking["reference"], reference.as_str());
     assert_eq!(t.outbox_for(&reference).await.len(), 2, "nothing re-sent after the restart");
     assert_eq!(t.available("classic-double", 90, 1, 1).await, 9);
+    t.shutdown().await;
+}
+
+/// A forced bounce (the local outbox's switch, fed back as SES's notification through `notify`): the guest sees
+/// the email failed and why, the SMS still sent, and the outbox page shows the same state. Embedded only: moto's
+/// SES reports no events, so in local AWS mode the switch is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bounced_confirmation_is_visible_to_the_guest() {
+    let t = booking_e2e::spawn().await;
+    let token = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
+    let (status, _) = t.post("/dev/outbox/bounce-next", None, None, &json!({})).await;
+    assert!(status.is_success(), "{status}");
+    let (status, created) = t.book(&token, "e2e-bounce-1", "classic-double", 50, 2, 1).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let reference = created["booking"]["reference"].as_str().unwrap().to_owned();
+    t.pay(&created["payment"], CARD_OK).await;
+    t.wait_for_state(&token, &reference, "confirmed").await;
+    let sent = t.wait_for_outbox(&reference, 2).await;
+    let email = sent.iter().find(|m| m["channel"] == "email").unwrap();
+    assert_eq!(email["delivery"], json!({"state": "failed", "reason": "bounced"}), "{email}");
+    let (_, view) = t.get(&format!("/api/bookings/{reference}"), Some(&token)).await;
+    let states: Vec<(&str, &str, &str)> = view["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["channel"].as_str().unwrap(), n["state"].as_str().unwrap(), n["reason"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(states, [("email", "failed", "bounced"), ("sms", "sent", "")], "{view}");
+    t.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moto_mode_refuses_the_bounce_switch() {
+    let t = booking_e2e::spawn_aws().await;
+    let (status, _) = t.post("/dev/outbox/bounce-next", None, None, &json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
     t.shutdown().await;
 }
