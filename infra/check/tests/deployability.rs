@@ -129,6 +129,10 @@ fn stacks_released_every_time_export_nothing_that_is_imported() {
 /// remove the old one, and update this list in the same change.
 const IMPORTED_EXPORTS: &[(&str, &str, &str)] = &[
     ("data.yaml", "DataKeyArn", "Fn::GetAtt:\n- DataKey\n- Arn"),
+    ("data.yaml", "EmailFeedbackTopicArn", "Ref: EmailFeedbackTopic"),
+    ("data.yaml", "GuestMailConfigurationSetName", "Ref: GuestMailConfigurationSet"),
+    ("data.yaml", "GuestMailFromAddress", "Fn::Sub: ${GuestMailSenderName} <${GuestMailLocalPart}@${DomainName}>"),
+    ("data.yaml", "GuestMailIdentityArn", "Fn::Sub: arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${GuestMailIdentity}"),
     ("data.yaml", "NotificationsTopicArn", "Ref: NotificationsTopic"),
     ("data.yaml", "TableArn", "Fn::GetAtt:\n- BookingTable\n- Arn"),
     ("data.yaml", "TableName", "Ref: BookingTable"),

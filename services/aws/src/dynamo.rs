@@ -511,12 +511,21 @@ impl IdempotencyStore for DynamoStore {
             .expression_attribute_values(":in_progress", s("in_progress"))
             .send()
             .await;
-        match released {
-            // Taken over or completed by someone else: their record stands.
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(()),
-            Err(e) => Err(unavailable(e)),
-            Ok(_) => Ok(()),
-        }
+        // Taken over or completed by someone else: their record stands.
+        refused_is_done(released)
+    }
+}
+
+/// A conditional write its condition refused is, for the callers here, a write with nothing left to do.
+fn refused_is_done<O, E, R>(result: Result<O, SdkError<E, R>>) -> Result<(), StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().and_then(ProvideErrorMetadata::code) == Some("ConditionalCheckFailedException") => Ok(()),
+        Err(e) => Err(unavailable(e)),
     }
 }
 
@@ -547,12 +556,8 @@ impl DeliveryLog for DynamoStore {
             .expression_attribute_values(":event", s(&delivery.event_id))
             .send()
             .await;
-        match put {
-            // Not this record's business (see `DeliveryUpdate`): nothing to write.
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(()),
-            Err(e) => Err(unavailable(e)),
-            Ok(_) => Ok(()),
-        }
+        // Refused: not this record's business (see `DeliveryUpdate`), nothing to write.
+        refused_is_done(put)
     }
 
     async fn deliveries(&self, reference: &BookingRef) -> Result<Vec<ChannelDelivery>, StoreError> {
@@ -576,11 +581,8 @@ impl DeliveryLog for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match put {
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(()),
-            Err(e) => Err(unavailable(e)),
-            Ok(_) => Ok(()),
-        }
+        // Refused: marked before; the first mark stands.
+        refused_is_done(put)
     }
 
     async fn is_undeliverable(&self, address: &str) -> Result<bool, StoreError> {

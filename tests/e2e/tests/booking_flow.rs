@@ -1,5 +1,5 @@
 //! The product end to end, over real HTTP, against the local stack on a random port: every scenario runs twice,
-//! on the embedded adapters and on the AWS adapters (DynamoDB and SNS served by moto).
+//! on the embedded adapters and on the AWS adapters (DynamoDB, SES and SNS served by moto).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use booking_e2e::*;
@@ -466,7 +466,7 @@ async fn a_bounced_confirmation_is_visible_to_the_guest() {
     let t = booking_e2e::spawn().await;
     let token = t.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
     let (status, _) = t.post("/dev/outbox/bounce-next", None, None, &json!({})).await;
-    assert!(status.is_success(), "{status}");
+    assert_eq!(status, StatusCode::SEE_OTHER, "armed, back to the outbox page");
     let (status, created) = t.book(&token, "e2e-bounce-1", "classic-double", 50, 2, 1).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let reference = created["booking"]["reference"].as_str().unwrap().to_owned();
