@@ -132,7 +132,11 @@ const IMPORTED_EXPORTS: &[(&str, &str, &str)] = &[
     ("data.yaml", "EmailFeedbackTopicArn", "Ref: EmailFeedbackTopic"),
     ("data.yaml", "GuestMailConfigurationSetName", "Ref: GuestMailConfigurationSet"),
     ("data.yaml", "GuestMailFromAddress", "Fn::Sub: ${GuestMailSenderName} <${GuestMailLocalPart}@${DomainName}>"),
-    ("data.yaml", "GuestMailIdentityArn", "Fn::Sub: arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${GuestMailIdentity}"),
+    (
+        "data.yaml",
+        "GuestMailIdentityArn",
+        "Fn::Sub: arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${GuestMailIdentity}",
+    ),
     ("data.yaml", "NotificationsTopicArn", "Ref: NotificationsTopic"),
     ("data.yaml", "TableArn", "Fn::GetAtt:\n- BookingTable\n- Arn"),
     ("data.yaml", "TableName", "Ref: BookingTable"),
