@@ -15,7 +15,9 @@ pub async fn deliver_event(svc: &NotifyPorts, event: &BookingEvent) -> Result<us
     for message in compose_messages(&svc.hotel, &booking, event) {
         let key = format!("notify:{}", message.dedup_key);
         let result = once(svc.idempotency.as_ref(), svc.clock.as_ref(), &key, &message.dedup_key, Retention::Notification, || async {
-            svc.notifier.send(&message).await?;
+            let sent = svc.notifier.send(&message).await;
+            crate::metrics::notification(&message.channel, sent.is_ok());
+            sent?;
             Ok(true)
         })
         .await?;

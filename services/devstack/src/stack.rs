@@ -7,8 +7,8 @@ use axum::Router;
 use axum::routing::{any, get};
 use booking_embedded::EmbeddedStore;
 use booking_functions::config::{
-    CatalogSource, CommonSettings, NotifierSettings, NotifySettings, OutboxDelivery, PaymentSettings, QuerySettings, RecordSettings,
-    Secret, StoreSettings, StripeKeys, StripeSettings, SweeperSettings,
+    CatalogSource, CommonSettings, MetricsSettings, NotifierSettings, NotifySettings, OutboxDelivery, PaymentSettings, QuerySettings,
+    RecordSettings, Secret, StoreSettings, StripeKeys, StripeSettings, SweeperSettings,
 };
 use booking_functions::wiring;
 use booking_identity::{JwksVerifier, TokenUse, VerifierConfig};
@@ -23,6 +23,11 @@ use crate::dev_clock::DevClock;
 use crate::gateway::Functions;
 use crate::secrets::LocalSecrets;
 use crate::{background, dev_clock, gateway, outbox_page, site};
+
+/// The metric stream's file under the data directory (JSON lines, one EMF document each); `/dev/metrics` reads it.
+pub const METRICS_FILE: &str = "metrics.jsonl";
+/// The environment the local stack's metrics are in (namespace `HarbourView/local`).
+pub const LOCAL_ENVIRONMENT: &str = "local";
 
 /// The app client id of the local user pool; public, like a Cognito app client id.
 pub const CLIENT_ID: &str = "hotel-site-local";
@@ -199,22 +204,33 @@ async fn storage(config: &StackConfig) -> Result<Storage, StackError> {
 
 /// Builds every function through the same wiring its Lambda binary uses, with the local stack's settings.
 async fn functions(config: &StackConfig, storage: &Storage, stripe: StripeSettings) -> Result<Functions, StackError> {
-    let common =
-        CommonSettings { catalog: config.catalog.clone(), aws_endpoint: config.aws_endpoint.clone(), store: storage.store.clone() };
+    let namespace = emf::Namespace::new(booking_metrics::namespace(LOCAL_ENVIRONMENT)).map_err(|e| setup("metrics")(e.to_string()))?;
+    let common = CommonSettings {
+        catalog: config.catalog.clone(),
+        aws_endpoint: config.aws_endpoint.clone(),
+        store: storage.store.clone(),
+        metrics: MetricsSettings::File { namespace, path: config.data_dir.join(METRICS_FILE) },
+    };
     let clock: Arc<dyn Clock> = config.clock.clone();
     let wired = |what: &'static str| move |e: wiring::WiringError| setup(what)(e.to_string());
     Ok(Functions {
-        payment: wiring::payment(PaymentSettings { common: common.clone(), stripe: stripe.clone() }, clock.clone())
-            .await
-            .map_err(wired("payment"))?,
-        record: wiring::record(RecordSettings { common: common.clone(), stripe: stripe.clone() }, clock.clone())
-            .await
-            .map_err(wired("record"))?,
-        query: wiring::query(QuerySettings { common: common.clone() }, clock.clone()).await.map_err(wired("query"))?,
-        notify: wiring::notify(NotifySettings { common: common.clone(), notifier: storage.notifier.clone() }, clock.clone())
-            .await
-            .map_err(wired("notify"))?,
-        sweeper: wiring::sweeper(SweeperSettings { common, stripe }, clock).await.map_err(wired("sweeper"))?,
+        payment: Arc::new(
+            wiring::payment(PaymentSettings { common: common.clone(), stripe: stripe.clone() }, clock.clone())
+                .await
+                .map_err(wired("payment"))?,
+        ),
+        record: Arc::new(
+            wiring::record(RecordSettings { common: common.clone(), stripe: stripe.clone() }, clock.clone())
+                .await
+                .map_err(wired("record"))?,
+        ),
+        query: Arc::new(wiring::query(QuerySettings { common: common.clone() }, clock.clone()).await.map_err(wired("query"))?),
+        notify: Arc::new(
+            wiring::notify(NotifySettings { common: common.clone(), notifier: storage.notifier.clone() }, clock.clone())
+                .await
+                .map_err(wired("notify"))?,
+        ),
+        sweeper: Arc::new(wiring::sweeper(SweeperSettings { common, stripe }, clock).await.map_err(wired("sweeper"))?),
     })
 }
 

@@ -8,6 +8,7 @@
 pub mod config;
 pub mod functions;
 pub mod http;
+pub mod metrics;
 pub mod notify;
 pub mod payment;
 pub mod query;

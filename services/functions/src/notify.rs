@@ -4,21 +4,44 @@
 //! (a DynamoDB stream `NewImage`, an API boundary) an outbox item is: `pk` = `EVENT#<event id>`, `sk` = `EVENT`,
 //! `entity` = `event`, `payload` = the `BookingEvent` as JSON. Other items on the stream are skipped.
 
+use std::sync::Arc;
+
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use booking_app::{NotifyPorts, deliver_event};
 use booking_ports::BookingEvent;
+use emf::Emitter;
+use lambda_runtime::LambdaEvent;
 use serde_dynamo::AttributeValue;
+use tower::Service;
+
+use crate::metrics::serve;
 
 /// The function, wired.
 #[derive(Debug, Clone)]
 pub struct Notify {
     ports: NotifyPorts,
+    emitter: Arc<Emitter>,
 }
 
 impl Notify {
-    pub fn new(ports: NotifyPorts) -> Self {
-        Notify { ports }
+    pub fn new(ports: NotifyPorts, emitter: Arc<Emitter>) -> Self {
+        Notify { ports, emitter }
+    }
+
+    /// The function as both hosts invoke it (the table's stream in Lambda, the local stack's poller): each batch
+    /// is one metrics invocation.
+    pub fn service(
+        self: Arc<Self>,
+    ) -> impl Service<LambdaEvent<Event>, Response = DynamoDbEventResponse, Error = lambda_runtime::Error, Future: Send + 'static>
+    + Clone
+    + Send
+    + 'static {
+        let emitter = Arc::clone(&self.emitter);
+        serve(&emitter, move |event: LambdaEvent<Event>| {
+            let function = Arc::clone(&self);
+            async move { Ok(function.handle(event.payload).await) }
+        })
     }
 
     /// Delivers each outbox insert on the batch. On the first failure it stops and reports that record, so Lambda

@@ -2,7 +2,13 @@
 //! transaction too (refund or void).
 
 use booking_app::{BookingCreated, BookingRequest, BookingView, MoneyPorts, cancel_booking, place_booking};
+use std::sync::Arc;
+
+use emf::Emitter;
 use http::StatusCode;
+use tower::Service;
+
+use crate::metrics::serve;
 use lambda_http::{Body, Request, Response};
 
 use crate::functions::{FunctionName, Operation};
@@ -13,11 +19,24 @@ use booking_app::ErrorCode;
 #[derive(Debug, Clone)]
 pub struct Payment {
     ports: MoneyPorts,
+    emitter: Arc<Emitter>,
 }
 
 impl Payment {
-    pub fn new(ports: MoneyPorts) -> Self {
-        Payment { ports }
+    pub fn new(ports: MoneyPorts, emitter: Arc<Emitter>) -> Self {
+        Payment { ports, emitter }
+    }
+
+    /// The function as both hosts invoke it (its Lambda binary, the local stack): each call is one metrics
+    /// invocation.
+    pub fn service(
+        self: Arc<Self>,
+    ) -> impl Service<Request, Response = Response<Body>, Error = lambda_http::Error, Future: Send + 'static> + Clone + Send + 'static {
+        let emitter = Arc::clone(&self.emitter);
+        serve(&emitter, move |request: Request| {
+            let function = Arc::clone(&self);
+            async move { Ok(function.handle(request).await) }
+        })
     }
 
     pub async fn handle(&self, req: Request) -> Response<Body> {

@@ -3,7 +3,13 @@
 
 use booking_app::{AvailabilityQuery, ReadPorts};
 use chrono::NaiveDate;
+use std::sync::Arc;
+
+use emf::Emitter;
 use http::StatusCode;
+use tower::Service;
+
+use crate::metrics::serve;
 use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::functions::{FunctionName, Operation};
@@ -14,11 +20,24 @@ use booking_app::fields;
 #[derive(Debug, Clone)]
 pub struct Query {
     ports: ReadPorts,
+    emitter: Arc<Emitter>,
 }
 
 impl Query {
-    pub fn new(ports: ReadPorts) -> Self {
-        Query { ports }
+    pub fn new(ports: ReadPorts, emitter: Arc<Emitter>) -> Self {
+        Query { ports, emitter }
+    }
+
+    /// The function as both hosts invoke it (its Lambda binary, the local stack): each call is one metrics
+    /// invocation.
+    pub fn service(
+        self: Arc<Self>,
+    ) -> impl Service<Request, Response = Response<Body>, Error = lambda_http::Error, Future: Send + 'static> + Clone + Send + 'static {
+        let emitter = Arc::clone(&self.emitter);
+        serve(&emitter, move |request: Request| {
+            let function = Arc::clone(&self);
+            async move { Ok(function.handle(request).await) }
+        })
     }
 
     pub async fn handle(&self, req: Request) -> Response<Body> {
