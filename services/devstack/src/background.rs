@@ -78,15 +78,19 @@ pub fn spawn_dispatcher(
     })
 }
 
+/// One scheduled run of the `sweeper` function, invoked as the schedule invokes it (the same handler the
+/// scheduled Lambda runs).
+pub async fn sweep_once(functions: &Functions) {
+    let event = LambdaEvent::new(serde_json::json!({"source": "local.scheduler"}), lambda_context(&uuid::Uuid::new_v4().to_string()));
+    if let Err(e) = Arc::clone(&functions.sweeper).service().oneshot(event).await {
+        tracing::error!(error = %e, "sweeper failed");
+    }
+}
+
 pub fn spawn_sweeper(functions: Arc<Functions>, every: Duration, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            // The same handler the scheduled `sweeper` Lambda runs.
-            let event =
-                LambdaEvent::new(serde_json::json!({"source": "local.scheduler"}), lambda_context(&uuid::Uuid::new_v4().to_string()));
-            if let Err(e) = Arc::clone(&functions.sweeper).service().oneshot(event).await {
-                tracing::error!(error = %e, "sweeper failed");
-            }
+            sweep_once(&functions).await;
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
                 _ = stop.changed() => break,

@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use crate::dev_clock::DevClock;
 use crate::gateway::Functions;
 use crate::secrets::LocalSecrets;
-use crate::{background, dev_clock, gateway, outbox_page, site};
+use crate::{background, dev_clock, gateway, metrics_forward, metrics_page, outbox_page, site};
 
 /// The metric stream's file under the data directory (JSON lines, one EMF document each); `/dev/metrics` reads it.
 pub const METRICS_FILE: &str = "metrics.jsonl";
@@ -61,6 +61,9 @@ pub struct StackConfig {
     pub demo_user: DemoUser,
     /// Run the store and notifier on the AWS adapters against this endpoint (moto) instead of embedded ones.
     pub aws_endpoint: Option<String>,
+    /// In AWS mode, where the metric stream is forwarded with PutMetricData; `None` is `aws_endpoint`. (moto
+    /// 5.2.5 does not speak the CloudWatch SDK's protocol, so tests put a protocol bridge here.)
+    pub cloudwatch_endpoint: Option<String>,
 }
 
 impl StackConfig {
@@ -76,6 +79,7 @@ impl StackConfig {
             real_stripe: None,
             demo_user: DemoUser { email: "guest@example.com".into(), password: "demo-password".into(), name: "Demo Guest".into() },
             aws_endpoint: None,
+            cloudwatch_endpoint: None,
         })
     }
 }
@@ -107,6 +111,7 @@ pub struct RunningStack {
     pub local_stripe_publishable_key: Option<String>,
     functions: Arc<Functions>,
     outbox: Arc<dyn OutboxFeed>,
+    forwarder: Option<Arc<metrics_forward::Forwarder>>,
     local_stripe: Option<LocalStripe>,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -129,6 +134,7 @@ impl RunningStack {
             ("identity provider", format!("{b}/idp/.well-known/openid-configuration")),
             ("outbox", format!("{b}/dev/outbox")),
             ("clock", format!("{b}/dev/clock")),
+            ("metrics", format!("{b}/dev/metrics")),
         ];
         if self.local_stripe.is_some() {
             urls.push(("local stripe", format!("{b}/stripe/v1/")));
@@ -139,6 +145,24 @@ impl RunningStack {
     /// Delivers pending outbox events now instead of waiting for the next tick (tests).
     pub async fn dispatch_now(&self) -> usize {
         background::dispatch_once(&self.functions.notify, self.outbox.as_ref()).await
+    }
+
+    /// Runs the scheduled reconciliation now instead of waiting for the next tick (tests).
+    pub async fn sweep_now(&self) {
+        background::sweep_once(&self.functions).await;
+    }
+
+    /// In AWS mode, forwards the metric documents written so far to CloudWatch now; returns how many (tests).
+    pub async fn forward_metrics_now(&self) -> usize {
+        match &self.forwarder {
+            Some(forwarder) => forwarder.forward_new().await,
+            None => 0,
+        }
+    }
+
+    /// The metric stream: every EMF document the functions wrote, one per line.
+    pub fn metrics_path(&self) -> PathBuf {
+        self.data_dir.join(METRICS_FILE)
     }
 
     /// Waits until webhooks the local Stripe server has queued are delivered (or given up).
@@ -209,7 +233,11 @@ async fn functions(config: &StackConfig, storage: &Storage, stripe: StripeSettin
         catalog: config.catalog.clone(),
         aws_endpoint: config.aws_endpoint.clone(),
         store: storage.store.clone(),
-        metrics: MetricsSettings::File { namespace, path: config.data_dir.join(METRICS_FILE) },
+        metrics: MetricsSettings::File {
+            namespace,
+            function_prefix: format!("harbour-{LOCAL_ENVIRONMENT}-"),
+            path: config.data_dir.join(METRICS_FILE),
+        },
     };
     let clock: Arc<dyn Clock> = config.clock.clone();
     let wired = |what: &'static str| move |e: wiring::WiringError| setup(what)(e.to_string());
@@ -322,6 +350,11 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     });
     let site_state = Arc::new(site::Site { root: config.site_dir.clone(), config: site_config });
     let outbox_state = Arc::new(outbox_page::OutboxPage { source: storage.sent });
+    let metrics_state = Arc::new(metrics_page::MetricsPage {
+        path: config.data_dir.join(METRICS_FILE),
+        environment: LOCAL_ENVIRONMENT,
+        clock: config.clock.clone(),
+    });
 
     let mut app = Router::new()
         .merge(Router::new().route("/api", any(gateway::handle)).route("/api/{*rest}", any(gateway::handle)).with_state(gw))
@@ -331,6 +364,12 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
                 .route("/dev/outbox.json", get(outbox_page::json))
                 .route("/dev/outbox.css", get(outbox_page::css))
                 .with_state(outbox_state),
+        )
+        .merge(
+            Router::new()
+                .route("/dev/metrics", get(metrics_page::html))
+                .route("/dev/metrics.css", get(metrics_page::css))
+                .with_state(metrics_state),
         )
         .merge(Router::new().route("/dev/clock", get(dev_clock::show).post(dev_clock::change)).with_state(config.clock.clone()))
         .nest("/idp", idp.router());
@@ -349,10 +388,18 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
             .await
     });
     let outbox = storage.outbox;
-    let tasks = vec![
+    let mut tasks = vec![
         background::spawn_dispatcher(functions.clone(), outbox.clone(), config.dispatch_every, stop_rx.clone()),
-        background::spawn_sweeper(functions.clone(), config.sweep_every, stop_rx),
+        background::spawn_sweeper(functions.clone(), config.sweep_every, stop_rx.clone()),
     ];
+    let forwarder = config
+        .cloudwatch_endpoint
+        .as_ref()
+        .or(config.aws_endpoint.as_ref())
+        .map(|endpoint| Arc::new(metrics_forward::Forwarder::new(endpoint, config.data_dir.join(METRICS_FILE))));
+    if let Some(forwarder) = &forwarder {
+        tasks.push(metrics_forward::spawn(forwarder.clone(), config.dispatch_every, stop_rx));
+    }
     tracing::info!(%base, payments = payment_mode, aws_endpoint = config.aws_endpoint.as_deref().unwrap_or("none"), "local stack started");
     Ok(RunningStack {
         addr,
@@ -363,6 +410,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         local_stripe_publishable_key: local_stripe.as_ref().map(|_| publishable_key),
         functions,
         outbox,
+        forwarder,
         local_stripe,
         stop,
         tasks,

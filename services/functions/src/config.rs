@@ -132,8 +132,9 @@ pub enum MetricsSettings {
     /// by the `POWERTOOLS_*` variables like any Powertools function.
     Stdout(emf::Config),
     /// The local stack's metric stream: one JSON-lines file for every function, in `namespace`, each document with
-    /// `service` = `booking` and `function` = the function's name.
-    File { namespace: emf::Namespace, path: PathBuf },
+    /// `service` = `booking` and `function` = `function_prefix` + the function's name (`harbour-local-payment`, as
+    /// deployed functions are named, so the dashboard's rows match).
+    File { namespace: emf::Namespace, function_prefix: String, path: PathBuf },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

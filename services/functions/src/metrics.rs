@@ -16,12 +16,12 @@ use crate::wiring::WiringError;
 pub fn emitter(settings: &MetricsSettings, spec: &FunctionSpec) -> Result<Arc<Emitter>, WiringError> {
     let emitter = match settings {
         MetricsSettings::Stdout(config) => Emitter::new(config.clone(), booking_metrics::BUILTINS, Stdout),
-        MetricsSettings::File { namespace, path } => {
+        MetricsSettings::File { namespace, function_prefix, path } => {
             let invalid = |e: emf::Error| WiringError::Open { what: "the metrics target", reason: e.to_string() };
             let target = Target::new(
                 namespace.clone(),
                 DimensionValue::new(booking_metrics::SERVICE).map_err(invalid)?,
-                DimensionValue::new(spec.name.as_str()).map_err(invalid)?,
+                DimensionValue::new(format!("{function_prefix}{}", spec.name.as_str())).map_err(invalid)?,
             );
             let sink = JsonLinesFile::open(path).map_err(|e| WiringError::Open { what: "the metrics file", reason: e.to_string() })?;
             Emitter::new(Config::Enabled(target), booking_metrics::BUILTINS, sink)
