@@ -369,6 +369,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
             Router::new()
                 .route("/dev/metrics", get(metrics_page::html))
                 .route("/dev/metrics.css", get(metrics_page::css))
+                .route("/dev/metrics.js", get(metrics_page::script))
                 .with_state(metrics_state),
         )
         .merge(Router::new().route("/dev/clock", get(dev_clock::show).post(dev_clock::change)).with_state(config.clock.clone()))
