@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use emf::{Config, DimensionValue, Emitter, JsonLinesFile, MetricsLayer, Stdout, Target, WithMetrics};
+use lambda_http::{Body, Request, Response};
 use tower::util::ServiceFn;
-use tower::{Layer, service_fn};
+use tower::{Layer, Service, service_fn};
 
 use crate::config::MetricsSettings;
 use crate::functions::FunctionSpec;
@@ -34,4 +35,28 @@ pub fn emitter(settings: &MetricsSettings, spec: &FunctionSpec) -> Result<Arc<Em
 /// `lambda_http::run` take, and what the local stack calls).
 pub fn serve<H>(emitter: &Arc<Emitter>, handler: H) -> WithMetrics<ServiceFn<H>> {
     MetricsLayer::new(Arc::clone(emitter)).layer(service_fn(handler))
+}
+
+/// What an API function (payment, record, query) is to both hosts: `lambda_http::run` takes it, the local
+/// gateway calls it.
+pub trait HttpService:
+    Service<Request, Response = Response<Body>, Error = lambda_http::Error, Future: Send + 'static> + Clone + Send + 'static
+{
+}
+
+impl<S> HttpService for S where
+    S: Service<Request, Response = Response<Body>, Error = lambda_http::Error, Future: Send + 'static> + Clone + Send + 'static
+{
+}
+
+/// An API function as an [`HttpService`]: each request one metrics invocation, answered by `handle`.
+pub fn api_service<F, Fut>(emitter: Arc<Emitter>, function: Arc<F>, handle: fn(Arc<F>, Request) -> Fut) -> impl HttpService
+where
+    F: Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    serve(&emitter, move |request: Request| {
+        let answer = handle(Arc::clone(&function), request);
+        async move { Ok(answer.await) }
+    })
 }

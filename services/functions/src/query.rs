@@ -5,11 +5,9 @@ use booking_app::{AvailabilityQuery, ReadPorts};
 use chrono::NaiveDate;
 use std::sync::Arc;
 
+use crate::metrics::{HttpService, api_service};
 use emf::Emitter;
 use http::StatusCode;
-use tower::Service;
-
-use crate::metrics::serve;
 use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::functions::{FunctionName, Operation};
@@ -30,14 +28,8 @@ impl Query {
 
     /// The function as both hosts invoke it (its Lambda binary, the local stack): each call is one metrics
     /// invocation.
-    pub fn service(
-        self: Arc<Self>,
-    ) -> impl Service<Request, Response = Response<Body>, Error = lambda_http::Error, Future: Send + 'static> + Clone + Send + 'static {
-        let emitter = Arc::clone(&self.emitter);
-        serve(&emitter, move |request: Request| {
-            let function = Arc::clone(&self);
-            async move { Ok(function.handle(request).await) }
-        })
+    pub fn service(self: Arc<Self>) -> impl HttpService {
+        api_service(Arc::clone(&self.emitter), self, |function, request| async move { function.handle(request).await })
     }
 
     pub async fn handle(&self, req: Request) -> Response<Body> {

@@ -6,12 +6,10 @@ use booking_stripe::signature::{DEFAULT_TOLERANCE_SECS, SignatureError, verify};
 use booking_stripe::webhook::{Heard, heard, parse_event};
 use std::sync::Arc;
 
+use crate::metrics::{HttpService, api_service};
 use booking_metrics::Metric;
 use emf::Emitter;
 use http::StatusCode;
-use tower::Service;
-
-use crate::metrics::serve;
 use lambda_http::{Body, Request, Response};
 
 use crate::config::Secret;
@@ -34,14 +32,8 @@ impl Record {
 
     /// The function as both hosts invoke it (its Lambda binary, the local stack): each call is one metrics
     /// invocation.
-    pub fn service(
-        self: Arc<Self>,
-    ) -> impl Service<Request, Response = Response<Body>, Error = lambda_http::Error, Future: Send + 'static> + Clone + Send + 'static {
-        let emitter = Arc::clone(&self.emitter);
-        serve(&emitter, move |request: Request| {
-            let function = Arc::clone(&self);
-            async move { Ok(function.handle(request).await) }
-        })
+    pub fn service(self: Arc<Self>) -> impl HttpService {
+        api_service(Arc::clone(&self.emitter), self, |function, request| async move { function.handle(request).await })
     }
 
     pub async fn handle(&self, req: Request) -> Response<Body> {
