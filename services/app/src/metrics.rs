@@ -5,8 +5,8 @@
 //! booking reference is a property, never a dimension.
 
 use booking_domain::{BookingRef, BookingState, Trigger};
-use booking_metrics::{BOOKING_REFERENCE, Channel, Metric, Notification};
-use booking_ports::PaymentEventKind;
+use booking_metrics::{BOOKING_REFERENCE, Channel, FAILURE_REASON, Metric, Notification};
+use booking_ports::{PaymentEvent, PaymentEventKind};
 
 use crate::settle::Effect;
 
@@ -40,11 +40,15 @@ pub(crate) fn cancelled_by_guest(reference: &BookingRef) {
     count(Metric::BookingCancelled);
 }
 
-/// A payment event processed for the first time: what the provider says happened to the card.
-pub(crate) fn payment_event(kind: PaymentEventKind) {
-    match kind {
+/// A payment event processed for the first time: what the provider says happened to the card (and, for a
+/// failure, why: the `failureReason` property the "failed payments by reason" query groups by).
+pub(crate) fn payment_event(event: &PaymentEvent) {
+    match event.kind {
         PaymentEventKind::Authorized => count(Metric::PaymentAuthorized),
-        PaymentEventKind::Failed => count(Metric::PaymentFailed),
+        PaymentEventKind::Failed => {
+            count(Metric::PaymentFailed);
+            emf::metrics().property(FAILURE_REASON, event.failure_reason.as_deref().unwrap_or("unknown"));
+        }
         PaymentEventKind::Succeeded | PaymentEventKind::Canceled => {}
     }
 }

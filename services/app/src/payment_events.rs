@@ -32,7 +32,7 @@ pub async fn record_payment_event(ports: &MoneyPorts, event: PaymentEvent) -> Re
     let (records, clock) = (ports.idempotency.as_ref(), ports.settle.clock.as_ref());
     match once(records, clock, &key, &hash_of(&event), Retention::Webhook, || apply(&ports.settle, &event)).await? {
         Replayed::First(outcome) => {
-            crate::metrics::payment_event(event.kind);
+            crate::metrics::payment_event(&event);
             Ok(outcome)
         }
         Replayed::Again(_) => {
