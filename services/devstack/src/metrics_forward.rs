@@ -17,9 +17,12 @@ pub struct Forwarder {
 }
 
 impl Forwarder {
+    /// Forwards what is appended from now on: documents of an earlier run of the stack (the file persists in
+    /// the data directory) were forwarded then, and sending them again would count them twice.
     pub fn new(endpoint: &str, path: PathBuf) -> Self {
         let client = aws_sdk_cloudwatch::Client::new(&booking_aws::emulator_config(endpoint));
-        Forwarder { client, path, offset: Mutex::new(0) }
+        let offset = std::fs::metadata(&path).map_or(0, |m| m.len());
+        Forwarder { client, path, offset: Mutex::new(offset) }
     }
 
     /// Sends every complete line written since the last call; returns how many documents were forwarded.
