@@ -61,6 +61,7 @@ pub trait RequestId {
 }
 
 /// `lambda_runtime` events carry their context.
+#[cfg(feature = "lambda")]
 impl<T> RequestId for lambda_runtime::LambdaEvent<T> {
     fn request_id(&self) -> Option<&str> {
         Some(&self.context.request_id)
@@ -68,6 +69,7 @@ impl<T> RequestId for lambda_runtime::LambdaEvent<T> {
 }
 
 /// `lambda_http` puts the Lambda context into the request's extensions.
+#[cfg(feature = "lambda")]
 impl<B> RequestId for http::Request<B> {
     fn request_id(&self) -> Option<&str> {
         self.extensions().get::<lambda_runtime::Context>().map(|context| context.request_id.as_str())

@@ -33,17 +33,15 @@ impl Channel {
 pub enum Notification {
     Sent,
     Failed,
-    Bounced,
 }
 
 impl Notification {
-    pub const ALL: [Notification; 3] = [Notification::Sent, Notification::Failed, Notification::Bounced];
+    pub const ALL: [Notification; 2] = [Notification::Sent, Notification::Failed];
 
     pub const fn def(self) -> MetricDef {
         let name = match self {
             Notification::Sent => "NotificationSent",
             Notification::Failed => "NotificationFailed",
-            Notification::Bounced => "NotificationBounced",
         };
         MetricDef::new(name, Unit::Count, Resolution::Standard, Scope::FunctionAndService)
     }
@@ -52,7 +50,6 @@ impl Notification {
         match self {
             Notification::Sent => "a confirmation or cancellation message was handed to the channel's provider",
             Notification::Failed => "the provider refused or could not take a message (it will be retried or dead-lettered)",
-            Notification::Bounced => "the provider reported a message undeliverable after accepting it",
         }
     }
 

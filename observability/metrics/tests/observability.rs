@@ -6,7 +6,11 @@
 //!   CloudFormation can make, and is what `monitoring.yaml` deploys;
 //! - every function of `api.yaml` has its rows on the per-function widgets;
 //! - every alarm notifies the alerts topic, has a runbook entry and is on the dashboard's alarm widget;
-//! - the saved Logs Insights queries read the fields the emitter writes, over the functions' log groups.
+//! - the saved Logs Insights queries read the fields the emitter writes, over the functions' log groups;
+//! - every metric a widget or an alarm reads is emitted by a code path the tests run: the EMF snapshots of the
+//!   end-to-end run (`tests/e2e/tests/snapshots/metrics__emf_*.snap`) and of the functions' own tests
+//!   (`services/functions/tests/snapshots/*emf*.snap`) are the evidence, and those tests fail when what the
+//!   functions emit changes.
 //!
 //! `OBSERVABILITY_BLESS=1` rewrites monitoring.yaml's copy of the dashboard from the JSON file.
 
@@ -468,4 +472,57 @@ fn the_catalog_is_consistent() {
     }
     assert_eq!(booking_metrics::BUILTINS.cold_start.name(), "ColdStart");
     assert!(entries.iter().all(|e| !e.meaning.is_empty()));
+}
+
+/// The snapshot files holding EMF documents written by tests that run the product's code.
+const EMITTED_EVIDENCE: [(&str, &str); 2] = [("tests/e2e/tests/snapshots", "metrics__emf_"), ("services/functions/tests/snapshots", "emf")];
+
+/// Every metric name in the EMF documents of the evidence snapshots, with the file that shows it.
+fn emitted_in_tests() -> BTreeMap<String, String> {
+    let mut emitted = BTreeMap::new();
+    for (dir, marker) in EMITTED_EVIDENCE {
+        for file in std::fs::read_dir(root().join(dir)).unwrap() {
+            let path = file.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if !name.contains(marker) || !name.ends_with(".snap") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            // insta's header, then the JSON.
+            let json = text.splitn(3, "---\n").nth(2).unwrap_or_else(|| panic!("{name} is not an insta snapshot"));
+            let documents: Json = serde_json::from_str(json).unwrap_or_else(|e| panic!("{name}: {e}"));
+            for document in documents.as_array().unwrap() {
+                for directive in document["_aws"]["CloudWatchMetrics"].as_array().unwrap() {
+                    for metric in directive["Metrics"].as_array().unwrap() {
+                        emitted.entry(metric["Name"].as_str().unwrap().to_owned()).or_insert_with(|| format!("{dir}/{name}"));
+                    }
+                }
+            }
+        }
+    }
+    emitted
+}
+
+#[test]
+fn every_metric_a_widget_or_an_alarm_reads_is_emitted_by_code_the_tests_run() {
+    let emitted = emitted_in_tests();
+    assert!(emitted.contains_key("HoldPlaced") && emitted.contains_key("ColdStart"), "the evidence was read: {emitted:?}");
+    let mut read: BTreeSet<(String, String)> =
+        rows().into_iter().filter(|r| r.namespace == NAMESPACE).map(|r| (r.name, r.widget)).collect();
+    for (template, id, properties) in alarms() {
+        for (namespace, name, _) in alarm_metrics(&properties) {
+            if namespace == NAMESPACE {
+                read.insert((name, format!("{template} {id}")));
+            }
+        }
+    }
+    let missing: Vec<String> = read
+        .iter()
+        .filter(|(name, _)| !emitted.contains_key(name))
+        .map(|(name, place)| format!("{place} reads {name}, which no test saw emitted"))
+        .collect();
+    assert!(missing.is_empty(), "{missing:#?}");
+    // And nothing is emitted that the catalog does not know.
+    let unknown: Vec<&String> = emitted.keys().filter(|name| entry(name).is_none()).collect();
+    assert!(unknown.is_empty(), "emitted but not catalogued: {unknown:?}");
 }

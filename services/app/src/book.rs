@@ -72,6 +72,7 @@ pub async fn place_booking(
     idempotency_key: &str,
     request: BookingRequest,
 ) -> Result<BookingCreated, AppError> {
+    crate::metrics::booking_requested();
     let key_ok =
         (8..=64).contains(&idempotency_key.len()) && idempotency_key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !key_ok {
@@ -111,7 +112,14 @@ async fn hold_and_open_payment(svc: &SettlePorts, new: NewBooking) -> Result<Boo
     let wanted = Booking::hold(new);
     let capacity = capacity(&svc.hotel, &wanted.quote().request.room_type)?;
     let held = match svc.changes.place_hold(&wanted, capacity).await {
-        Ok(()) => wanted,
+        Ok(()) => {
+            crate::metrics::hold_placed(wanted.reference());
+            wanted
+        }
+        Err(booking_ports::StoreError::SoldOut { night }) => {
+            crate::metrics::hold_rejected_sold_out();
+            return Err(AppError::SoldOut { night });
+        }
         Err(booking_ports::StoreError::Conflict) => {
             // Same reference exists: either our own earlier attempt (resume it) or a different request.
             match svc.bookings.get_booking(wanted.reference()).await? {

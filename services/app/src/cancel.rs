@@ -27,6 +27,7 @@ pub async fn cancel_booking(svc: &SettlePorts, guest: &GuestId, reference: &Book
                     Err(e) => return Err(e),
                 }
                 debug_assert_eq!(effect, InventoryEffect::Release);
+                crate::metrics::cancelled_by_guest(reference);
                 tracing::info!(%reference, refund_minor = preview.refund.minor(), "booking cancelled by guest");
                 Trigger::Routine
             }

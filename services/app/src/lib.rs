@@ -11,6 +11,7 @@ mod codes;
 mod error;
 pub mod fields;
 mod idempotency;
+mod metrics;
 mod notify;
 mod payment_events;
 mod ports;

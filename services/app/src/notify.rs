@@ -45,9 +45,12 @@ pub async fn deliver_event(svc: &NotifyPorts, event: &BookingEvent) -> Result<us
             if let Channel::Email { to, .. } = &message.channel
                 && svc.deliveries.is_undeliverable(to).await?
             {
+                crate::metrics::notification(&message.channel, false);
                 return Ok(Outcome::Undeliverable);
             }
-            match svc.notifier.send(&message).await {
+            let sent = svc.notifier.send(&message).await;
+            crate::metrics::notification(&message.channel, sent.is_ok());
+            match sent {
                 Ok(()) => Ok(Outcome::Sent),
                 Err(NotifyError::Rejected(reason)) => {
                     tracing::warn!(dedup_key = %message.dedup_key, reason = %reason, "message refused by the provider; recorded as failed");

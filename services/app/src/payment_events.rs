@@ -31,8 +31,14 @@ pub async fn record_payment_event(ports: &MoneyPorts, event: PaymentEvent) -> Re
     let key = format!("payment-event:{}", event.event_id);
     let (records, clock) = (ports.idempotency.as_ref(), ports.settle.clock.as_ref());
     match once(records, clock, &key, &hash_of(&event), Retention::Webhook, || apply(&ports.settle, &event)).await? {
-        Replayed::First(outcome) => Ok(outcome),
-        Replayed::Again(_) => Ok(RecordOutcome::Duplicate),
+        Replayed::First(outcome) => {
+            crate::metrics::payment_event(&event);
+            Ok(outcome)
+        }
+        Replayed::Again(_) => {
+            crate::metrics::duplicate_webhook();
+            Ok(RecordOutcome::Duplicate)
+        }
     }
 }
 

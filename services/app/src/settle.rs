@@ -62,6 +62,12 @@ pub struct Reconciliation {
 /// Brings `reference`'s money in line with its state. Errors only when the store cannot even record that a
 /// retry is due; provider trouble is absorbed into a scheduled retry.
 pub async fn reconcile(svc: &SettlePorts, reference: &BookingRef, trigger: Trigger) -> Result<Reconciliation, AppError> {
+    let done = reconcile_rounds(svc, reference, trigger).await?;
+    crate::metrics::reconciled(reference, &done.effects, done.state, trigger);
+    Ok(done)
+}
+
+async fn reconcile_rounds(svc: &SettlePorts, reference: &BookingRef, trigger: Trigger) -> Result<Reconciliation, AppError> {
     let mut booking = svc.bookings.get_booking(reference).await?.ok_or(AppError::NotFound)?;
     let mut effects = Vec::new();
     // The provider's view, reused while only our side changes (a transition does not move money).

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use booking_domain::Trigger;
+use booking_domain::{BookingState, Trigger};
 use serde::{Deserialize, Serialize};
 
 use crate::settle::{Effect, reconcile};
@@ -28,10 +28,20 @@ impl SweepReport {
 /// repeatedly: each step re-reads and writes with the booking's version.
 pub async fn reconcile_due(svc: &SettlePorts, limit: usize) -> Result<SweepReport, AppError> {
     let due = svc.bookings.due_bookings(svc.clock.now(), limit).await?;
+    let now = svc.clock.now();
     let mut report = SweepReport { due: due.len(), ..SweepReport::default() };
+    let mut refunds_pending = 0;
+    let mut oldest_refund_pending = chrono::Duration::zero();
     for booking in due {
         match reconcile(svc, booking.reference(), Trigger::Routine).await {
             Ok(done) => {
+                crate::metrics::reconciliation_actions(&done.effects);
+                if let (false, BookingState::Cancelled | BookingState::Refunded, Some(cancellation)) =
+                    (done.settled, done.state, booking.cancellation())
+                {
+                    refunds_pending += 1;
+                    oldest_refund_pending = oldest_refund_pending.max(now - cancellation.at);
+                }
                 for effect in done.effects {
                     *report.effects.entry(effect).or_default() += 1;
                 }
@@ -43,5 +53,6 @@ pub async fn reconcile_due(svc: &SettlePorts, limit: usize) -> Result<SweepRepor
             }
         }
     }
+    crate::metrics::refunds_pending(refunds_pending, oldest_refund_pending.num_seconds());
     Ok(report)
 }

@@ -519,6 +519,7 @@ async fn an_event_naming_another_bookings_intent_is_ignored() {
         kind: PaymentEventKind::Authorized,
         intent_id: b.payment.intent_id.clone(),
         reference: Some(a.booking.reference.clone()),
+        failure_reason: None,
     };
     assert_eq!(record_payment_event(&w.money, forged).await.unwrap(), RecordOutcome::Ignored(IgnoredBecause::ForeignIntent));
     assert_eq!(state(&w, &a).await, BookingState::Held);

@@ -13,12 +13,14 @@ use aws_lambda_events::event::sns::{SnsEvent, SnsRecord};
 use booking_embedded::FileOutbox;
 use booking_functions::notify::Notify;
 use booking_ports::OutboxFeed;
+use lambda_runtime::LambdaEvent;
 use tokio::sync::watch;
+use tower::ServiceExt;
 
-use crate::gateway::Functions;
+use crate::gateway::{Functions, lambda_context};
 
 /// Feeds pending outbox events to the `notify` handler as DynamoDB stream batches, marking those it delivered.
-pub async fn dispatch_once(notify: &Notify, outbox: &dyn OutboxFeed) -> usize {
+pub async fn dispatch_once(notify: &Arc<Notify>, outbox: &dyn OutboxFeed) -> usize {
     let pending = match outbox.pending_events(25).await {
         Ok(p) => p,
         Err(e) => {
@@ -38,7 +40,14 @@ pub async fn dispatch_once(notify: &Notify, outbox: &dyn OutboxFeed) -> usize {
     }
     let mut batch = Event::default();
     batch.records = records;
-    let response = notify.handle(batch).await;
+    let invocation = LambdaEvent::new(batch, lambda_context(&uuid::Uuid::new_v4().to_string()));
+    let response = match Arc::clone(notify).service().oneshot(invocation).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(error = %e, "notify failed");
+            return 0;
+        }
+    };
     // Everything before the first failed sequence number was delivered.
     let failed_at = response.batch_item_failures.first().and_then(|f| f.item_identifier.as_deref()).and_then(|s| s.parse::<usize>().ok());
     let mut delivered = 0;
@@ -126,13 +135,19 @@ pub fn spawn_dispatcher(
     })
 }
 
+/// One scheduled run of the `sweeper` function, invoked as the schedule invokes it (the same handler the
+/// scheduled Lambda runs).
+pub async fn sweep_once(functions: &Functions) {
+    let event = LambdaEvent::new(serde_json::json!({"source": "local.scheduler"}), lambda_context(&uuid::Uuid::new_v4().to_string()));
+    if let Err(e) = Arc::clone(&functions.sweeper).service().oneshot(event).await {
+        tracing::error!(error = %e, "sweeper failed");
+    }
+}
+
 pub fn spawn_sweeper(functions: Arc<Functions>, every: Duration, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            // The same handler the scheduled `sweeper` Lambda runs.
-            if let Err(e) = functions.sweeper.handle(serde_json::json!({"source": "local.scheduler"})).await {
-                tracing::error!(error = %e, "sweeper failed");
-            }
+            sweep_once(&functions).await;
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
                 _ = stop.changed() => break,

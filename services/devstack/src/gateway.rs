@@ -21,6 +21,7 @@ use booking_functions::{Auth, FunctionName, RouteMatch, RouteMiss, match_route};
 use booking_ports::{Clock, TokenVerifier};
 use lambda_http::Body;
 use serde_json::{Map, Value, json};
+use tower::ServiceExt;
 use tracing::Instrument;
 
 /// API Gateway's own payload limit is 10 MB; the functions apply their tighter limits.
@@ -29,11 +30,19 @@ const MAX_GATEWAY_BODY: usize = 10 * 1024 * 1024;
 /// Every function, built by `booking_functions::wiring` as its Lambda binary builds it.
 #[derive(Debug)]
 pub struct Functions {
-    pub payment: Payment,
-    pub record: Record,
-    pub query: Query,
-    pub notify: Notify,
-    pub sweeper: Sweeper,
+    pub payment: Arc<Payment>,
+    pub record: Arc<Record>,
+    pub query: Arc<Query>,
+    pub notify: Arc<Notify>,
+    pub sweeper: Arc<Sweeper>,
+}
+
+/// The Lambda context the runtime hands a function: here only its request id (the API Gateway request id, so
+/// the metrics, the logs and the error body name the same request).
+pub fn lambda_context(request_id: &str) -> lambda_runtime::Context {
+    let mut context = lambda_runtime::Context::default();
+    context.request_id = request_id.to_owned();
+    context
 }
 
 pub struct Gateway {
@@ -99,16 +108,20 @@ async fn route(gw: &Gateway, request: AxumRequest<AxumBody>, request_id: &str) -
         request_id,
         gw.clock.now().timestamp_millis(),
     );
-    let lambda_request = lambda_http::request::from_str(&event.to_string())
+    let mut lambda_request = lambda_http::request::from_str(&event.to_string())
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::InternalError, format!("proxy event: {e}")))?;
+    lambda_request.extensions_mut().insert(lambda_context(request_id));
     let functions = &gw.functions;
+    // Through each function's service, as `lambda_http::run` invokes it: one metrics flush per request.
     let response = match function {
-        FunctionName::Payment => functions.payment.handle(lambda_request).await,
-        FunctionName::Query => functions.query.handle(lambda_request).await,
-        FunctionName::Record => functions.record.handle(lambda_request).await,
+        FunctionName::Payment => functions.payment.clone().service().oneshot(lambda_request).await,
+        FunctionName::Query => functions.query.clone().service().oneshot(lambda_request).await,
+        FunctionName::Record => functions.record.clone().service().oneshot(lambda_request).await,
         // Not behind API Gateway: the stream and the schedule invoke them (see `background`).
         FunctionName::Notify | FunctionName::Sweeper => return Err(ApiError::not_found()),
     };
+    let response = response
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::InternalError, format!("function failed: {e}")))?;
     Ok(from_lambda(response))
 }
 

@@ -9,7 +9,9 @@
 //! - `/stripe/*`    a local Stripe-compatible payment server that the real Stripe adapter talks to and that sends
 //!   signed webhooks back to `/api/webhooks/stripe`;
 //! - `/dev/outbox`  every email/SMS "sent";
-//! - `/dev/clock`   the stack's adjustable clock (development only; see `dev_clock`).
+//! - `/dev/clock`   the stack's adjustable clock (development only; see `dev_clock`);
+//! - `/dev/metrics` the operations dashboard drawn from the functions' EMF stream (`metrics.jsonl` in the data
+//!   directory), which in AWS mode is also forwarded to CloudWatch (`metrics_forward`).
 //!
 //! Background loops stand in for what AWS does on its own: the DynamoDB stream feeding `notify`, and the
 //! scheduled reconciliation (expired holds, captures, refunds and voids still owed).
@@ -17,10 +19,12 @@
 mod background;
 pub mod dev_clock;
 mod gateway;
+mod metrics_forward;
+pub mod metrics_page;
 mod outbox_page;
 mod secrets;
 pub mod site;
 mod stack;
 
 pub use dev_clock::DevClock;
-pub use stack::{CLIENT_ID, RealStripe, RunningStack, StackConfig, StackError, start};
+pub use stack::{CLIENT_ID, LOCAL_ENVIRONMENT, METRICS_FILE, RealStripe, RunningStack, StackConfig, StackError, start};

@@ -21,6 +21,9 @@ struct Args {
     /// Run storage and notifications on the AWS adapters (DynamoDB, SNS) against this endpoint, e.g. moto.
     #[arg(long, env = "DEV_AWS_ENDPOINT")]
     aws_endpoint: Option<String>,
+    /// In AWS mode, forward the metric stream to this CloudWatch endpoint instead of `--aws-endpoint`.
+    #[arg(long, env = "DEV_CLOUDWATCH_ENDPOINT", requires = "aws_endpoint")]
+    cloudwatch_endpoint: Option<String>,
     /// Start the stack's clock this far from the system clock (ISO 8601 duration, e.g. P2D or -PT3H); move it
     /// later with POST /dev/clock.
     #[arg(long, env = "DEV_CLOCK_OFFSET", value_parser = clock_offset)]
@@ -38,6 +41,7 @@ async fn main() -> anyhow::Result<()> {
     let mut config = StackConfig::new(args.data_dir, args.site_dir)?;
     config.port = args.port;
     config.aws_endpoint = args.aws_endpoint;
+    config.cloudwatch_endpoint = args.cloudwatch_endpoint;
     if let Some(offset) = args.clock_offset {
         config.clock = std::sync::Arc::new(devstack::DevClock::with_offset(offset));
     }

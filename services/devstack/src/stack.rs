@@ -8,8 +8,8 @@ use axum::routing::{any, get, post};
 use booking_aws::OutboxMarking;
 use booking_embedded::EmbeddedStore;
 use booking_functions::config::{
-    CatalogSource, CommonSettings, NotifierSettings, NotifySettings, OutboxDelivery, PaymentSettings, QuerySettings, RecordSettings,
-    Secret, StoreSettings, StripeKeys, StripeSettings, SweeperSettings,
+    CatalogSource, CommonSettings, MetricsSettings, NotifierSettings, NotifySettings, OutboxDelivery, PaymentSettings, QuerySettings,
+    RecordSettings, Secret, StoreSettings, StripeKeys, StripeSettings, SweeperSettings,
 };
 use booking_functions::wiring;
 use booking_identity::{JwksVerifier, TokenUse, VerifierConfig};
@@ -23,7 +23,12 @@ use tokio::sync::watch;
 use crate::dev_clock::DevClock;
 use crate::gateway::Functions;
 use crate::secrets::LocalSecrets;
-use crate::{background, dev_clock, gateway, outbox_page, site};
+use crate::{background, dev_clock, gateway, metrics_forward, metrics_page, outbox_page, site};
+
+/// The metric stream's file under the data directory (JSON lines, one EMF document each); `/dev/metrics` reads it.
+pub const METRICS_FILE: &str = "metrics.jsonl";
+/// The environment the local stack's metrics are in (namespace `HarbourView/local`).
+pub const LOCAL_ENVIRONMENT: &str = "local";
 
 /// The app client id of the local user pool; public, like a Cognito app client id.
 pub const CLIENT_ID: &str = "hotel-site-local";
@@ -57,6 +62,9 @@ pub struct StackConfig {
     pub demo_user: DemoUser,
     /// Run the store and notifier on the AWS adapters against this endpoint (moto) instead of embedded ones.
     pub aws_endpoint: Option<String>,
+    /// In AWS mode, where the metric stream is forwarded with PutMetricData; `None` is `aws_endpoint`. (moto
+    /// 5.2.5 does not speak the CloudWatch SDK's protocol, so tests put a protocol bridge here.)
+    pub cloudwatch_endpoint: Option<String>,
 }
 
 impl StackConfig {
@@ -72,6 +80,7 @@ impl StackConfig {
             real_stripe: None,
             demo_user: DemoUser { email: "guest@example.com".into(), password: "demo-password".into(), name: "Demo Guest".into() },
             aws_endpoint: None,
+            cloudwatch_endpoint: None,
         })
     }
 }
@@ -104,6 +113,7 @@ pub struct RunningStack {
     functions: Arc<Functions>,
     outbox: Arc<dyn OutboxFeed>,
     feedback: Option<Arc<background::Feedback>>,
+    forwarder: Option<Arc<metrics_forward::Forwarder>>,
     local_stripe: Option<LocalStripe>,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -126,6 +136,7 @@ impl RunningStack {
             ("identity provider", format!("{b}/idp/.well-known/openid-configuration")),
             ("outbox", format!("{b}/dev/outbox")),
             ("clock", format!("{b}/dev/clock")),
+            ("metrics", format!("{b}/dev/metrics")),
         ];
         if self.local_stripe.is_some() {
             urls.push(("local stripe", format!("{b}/stripe/v1/")));
@@ -141,6 +152,24 @@ impl RunningStack {
             feedback.feed_once(&self.functions.notify).await;
         }
         delivered
+    }
+
+    /// Runs the scheduled reconciliation now instead of waiting for the next tick (tests).
+    pub async fn sweep_now(&self) {
+        background::sweep_once(&self.functions).await;
+    }
+
+    /// In AWS mode, forwards the metric documents written so far to CloudWatch now; returns how many (tests).
+    pub async fn forward_metrics_now(&self) -> usize {
+        match &self.forwarder {
+            Some(forwarder) => forwarder.forward_new().await,
+            None => 0,
+        }
+    }
+
+    /// The metric stream: every EMF document the functions wrote, one per line.
+    pub fn metrics_path(&self) -> PathBuf {
+        self.data_dir.join(METRICS_FILE)
     }
 
     /// Waits until webhooks the local Stripe server has queued are delivered (or given up).
@@ -227,22 +256,37 @@ async fn storage(config: &StackConfig) -> Result<Storage, StackError> {
 
 /// Builds every function through the same wiring its Lambda binary uses, with the local stack's settings.
 async fn functions(config: &StackConfig, storage: &Storage, stripe: StripeSettings) -> Result<Functions, StackError> {
-    let common =
-        CommonSettings { catalog: config.catalog.clone(), aws_endpoint: config.aws_endpoint.clone(), store: storage.store.clone() };
+    let namespace = emf::Namespace::new(booking_metrics::namespace(LOCAL_ENVIRONMENT)).map_err(|e| setup("metrics")(e.to_string()))?;
+    let common = CommonSettings {
+        catalog: config.catalog.clone(),
+        aws_endpoint: config.aws_endpoint.clone(),
+        store: storage.store.clone(),
+        metrics: MetricsSettings::File {
+            namespace,
+            function_prefix: format!("harbour-{LOCAL_ENVIRONMENT}-"),
+            path: config.data_dir.join(METRICS_FILE),
+        },
+    };
     let clock: Arc<dyn Clock> = config.clock.clone();
     let wired = |what: &'static str| move |e: wiring::WiringError| setup(what)(e.to_string());
     Ok(Functions {
-        payment: wiring::payment(PaymentSettings { common: common.clone(), stripe: stripe.clone() }, clock.clone())
-            .await
-            .map_err(wired("payment"))?,
-        record: wiring::record(RecordSettings { common: common.clone(), stripe: stripe.clone() }, clock.clone())
-            .await
-            .map_err(wired("record"))?,
-        query: wiring::query(QuerySettings { common: common.clone() }, clock.clone()).await.map_err(wired("query"))?,
-        notify: wiring::notify(NotifySettings { common: common.clone(), notifier: storage.notifier.clone() }, clock.clone())
-            .await
-            .map_err(wired("notify"))?,
-        sweeper: wiring::sweeper(SweeperSettings { common, stripe }, clock).await.map_err(wired("sweeper"))?,
+        payment: Arc::new(
+            wiring::payment(PaymentSettings { common: common.clone(), stripe: stripe.clone() }, clock.clone())
+                .await
+                .map_err(wired("payment"))?,
+        ),
+        record: Arc::new(
+            wiring::record(RecordSettings { common: common.clone(), stripe: stripe.clone() }, clock.clone())
+                .await
+                .map_err(wired("record"))?,
+        ),
+        query: Arc::new(wiring::query(QuerySettings { common: common.clone() }, clock.clone()).await.map_err(wired("query"))?),
+        notify: Arc::new(
+            wiring::notify(NotifySettings { common: common.clone(), notifier: storage.notifier.clone() }, clock.clone())
+                .await
+                .map_err(wired("notify"))?,
+        ),
+        sweeper: Arc::new(wiring::sweeper(SweeperSettings { common, stripe }, clock).await.map_err(wired("sweeper"))?),
     })
 }
 
@@ -334,6 +378,11 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     });
     let site_state = Arc::new(site::Site { root: config.site_dir.clone(), config: site_config });
     let outbox_state = Arc::new(outbox_page::OutboxPage { source: storage.sent, deliveries: storage.deliveries });
+    let metrics_state = Arc::new(metrics_page::MetricsPage {
+        path: config.data_dir.join(METRICS_FILE),
+        environment: LOCAL_ENVIRONMENT,
+        clock: config.clock.clone(),
+    });
 
     let mut app = Router::new()
         .merge(Router::new().route("/api", any(gateway::handle)).route("/api/{*rest}", any(gateway::handle)).with_state(gw))
@@ -344,6 +393,13 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
                 .route("/dev/outbox/bounce-next", post(outbox_page::bounce_next))
                 .route("/dev/outbox.css", get(outbox_page::css))
                 .with_state(outbox_state),
+        )
+        .merge(
+            Router::new()
+                .route("/dev/metrics", get(metrics_page::html))
+                .route("/dev/metrics.css", get(metrics_page::css))
+                .route("/dev/metrics.js", get(metrics_page::script))
+                .with_state(metrics_state),
         )
         .merge(Router::new().route("/dev/clock", get(dev_clock::show).post(dev_clock::change)).with_state(config.clock.clone()))
         .nest("/idp", idp.router());
@@ -363,10 +419,18 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     });
     let outbox = storage.outbox;
     let feedback = storage.feedback.map(|path| Arc::new(background::Feedback::new(path)));
-    let tasks = vec![
+    let mut tasks = vec![
         background::spawn_dispatcher(functions.clone(), outbox.clone(), feedback.clone(), config.dispatch_every, stop_rx.clone()),
-        background::spawn_sweeper(functions.clone(), config.sweep_every, stop_rx),
+        background::spawn_sweeper(functions.clone(), config.sweep_every, stop_rx.clone()),
     ];
+    let forwarder = config
+        .cloudwatch_endpoint
+        .as_ref()
+        .or(config.aws_endpoint.as_ref())
+        .map(|endpoint| Arc::new(metrics_forward::Forwarder::new(endpoint, config.data_dir.join(METRICS_FILE))));
+    if let Some(forwarder) = &forwarder {
+        tasks.push(metrics_forward::spawn(forwarder.clone(), config.dispatch_every, stop_rx));
+    }
     tracing::info!(%base, payments = payment_mode, aws_endpoint = config.aws_endpoint.as_deref().unwrap_or("none"), "local stack started");
     Ok(RunningStack {
         addr,
@@ -378,6 +442,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         functions,
         outbox,
         feedback,
+        forwarder,
         local_stripe,
         stop,
         tasks,

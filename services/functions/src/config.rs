@@ -12,6 +12,7 @@
 //! | `STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`, `STRIPE_API_BASE` | the same, locally | instead of the secret ARN |
 //! | `AWS_ENDPOINT_URL`   | all                             | an AWS-compatible endpoint (moto)                            |
 //! | `HOTEL_CATALOG_PATH` | all                             | catalogue JSON (else the demo hotel)                         |
+//! | `POWERTOOLS_METRICS_NAMESPACE`, `POWERTOOLS_SERVICE_NAME` | all | EMF namespace and `service` dimension (`AWS_LAMBDA_FUNCTION_NAME` gives `function`; `POWERTOOLS_METRICS_DISABLED` switches metrics off) |
 
 use std::path::PathBuf;
 
@@ -28,6 +29,8 @@ pub const STRIPE_API_BASE: &str = "STRIPE_API_BASE";
 pub const DATA_DIR: &str = "DATA_DIR";
 pub const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
 pub const HOTEL_CATALOG_PATH: &str = "HOTEL_CATALOG_PATH";
+pub const METRICS_NAMESPACE: &str = emf::NAMESPACE_VAR;
+pub const METRICS_SERVICE: &str = emf::SERVICE_VAR;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -120,6 +123,19 @@ pub struct CommonSettings {
     /// An AWS-compatible endpoint (moto) instead of AWS's own.
     pub aws_endpoint: Option<String>,
     pub store: StoreSettings,
+    pub metrics: MetricsSettings,
+}
+
+/// Where each invocation's EMF documents go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetricsSettings {
+    /// Standard output, which Lambda captures into the log group where CloudWatch extracts the metrics; configured
+    /// by the `POWERTOOLS_*` variables like any Powertools function.
+    Stdout(emf::Config),
+    /// The local stack's metric stream: one JSON-lines file for every function, in `namespace`, each document with
+    /// `service` = `booking` and `function` = `function_prefix` + the function's name (`harbour-local-payment`, as
+    /// deployed functions are named, so the dashboard's rows match).
+    File { namespace: emf::Namespace, function_prefix: String, path: PathBuf },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,7 +210,12 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             return Err(ConfigError::Invalid { name: AWS_ENDPOINT_URL, reason: "must be an http(s) URL".into() });
         }
         let catalog = self.optional(HOTEL_CATALOG_PATH).map_or(CatalogSource::Demo, |p| CatalogSource::File(p.into()));
-        Ok(CommonSettings { catalog, aws_endpoint, store })
+        let metrics = emf::Config::from_lookup(|name| (self.lookup)(name)).map_err(|e| match e {
+            emf::Error::MissingVariable(name) => ConfigError::Missing(name),
+            emf::Error::InvalidVariable { name, reason } => ConfigError::Invalid { name, reason },
+            other => ConfigError::Invalid { name: METRICS_NAMESPACE, reason: other.to_string() },
+        })?;
+        Ok(CommonSettings { catalog, aws_endpoint, store, metrics: MetricsSettings::Stdout(metrics) })
     }
 
     /// `needs_webhook_secret`: the local keys must include the webhook secret (the `record` function).
@@ -265,12 +286,17 @@ mod tests {
             ("BOOKING_EVENTS_TOPIC_ARN", "arn:aws:sns:eu-west-1:1:t"),
             ("SES_FROM_ADDRESS", "Harbour View <bookings@hotel.example>"),
             ("SES_CONFIGURATION_SET", "harbour-prod-guest-mail"),
+            ("POWERTOOLS_METRICS_NAMESPACE", "HarbourView/prod"),
+            ("POWERTOOLS_SERVICE_NAME", "booking"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "harbour-prod-payment"),
         ];
         let e = env(&vars);
         let payment = e.payment().unwrap();
         assert_eq!(payment.common.store, StoreSettings::DynamoDb { table: "harbour-prod-bookings".into(), outbox: OutboxDelivery::Stream });
         assert_eq!(payment.stripe.keys, StripeKeys::SecretsManager { arn: arn.into() });
         assert_eq!(payment.common.catalog, CatalogSource::Demo);
+        let MetricsSettings::Stdout(emf::Config::Enabled(target)) = &payment.common.metrics else { panic!("{:?}", payment.common.metrics) };
+        assert_eq!((target.namespace().as_str(), target.function().as_str()), ("HarbourView/prod", "harbour-prod-payment"));
         assert_eq!(
             e.notify().unwrap().notifier,
             NotifierSettings::Aws {
@@ -289,21 +315,33 @@ mod tests {
             assert!(err.contains(expected), "{err}");
         };
         check(&[], |e| e.query().map(|_| ()), "TABLE_NAME");
-        check(&[("TABLE_NAME", "t")], |e| e.payment().map(|_| ()), "STRIPE_SECRET_KEY");
-        check(&[("TABLE_NAME", "t"), ("STRIPE_SECRET_KEY", "sk_test_x")], |e| e.record().map(|_| ()), "STRIPE_WEBHOOK_SECRET");
-        check(&[("TABLE_NAME", "t"), ("STRIPE_SECRET_ARN", "harbour/prod/stripe")], |e| e.sweeper().map(|_| ()), "STRIPE_SECRET_ARN");
-        check(&[("TABLE_NAME", "t")], |e| e.notify().map(|_| ()), "BOOKING_EVENTS_TOPIC_ARN");
+        check(&[("TABLE_NAME", "t")], |e| e.query().map(|_| ()), "POWERTOOLS_METRICS_NAMESPACE");
+        let metrics = [("POWERTOOLS_METRICS_DISABLED", "true")];
+        let with = |vars: &[(&'static str, &'static str)]| [vars, &metrics[..]].concat();
+        check(&with(&[("TABLE_NAME", "t")]), |e| e.payment().map(|_| ()), "STRIPE_SECRET_KEY");
+        check(&with(&[("TABLE_NAME", "t"), ("STRIPE_SECRET_KEY", "sk_test_x")]), |e| e.record().map(|_| ()), "STRIPE_WEBHOOK_SECRET");
         check(
-            &[("TABLE_NAME", "t"), ("BOOKING_EVENTS_TOPIC_ARN", "arn:aws:sns:eu-west-1:1:t")],
+            &with(&[("TABLE_NAME", "t"), ("STRIPE_SECRET_ARN", "harbour/prod/stripe")]),
+            |e| e.sweeper().map(|_| ()),
+            "STRIPE_SECRET_ARN",
+        );
+        check(&with(&[("TABLE_NAME", "t")]), |e| e.notify().map(|_| ()), "BOOKING_EVENTS_TOPIC_ARN");
+        check(
+            &with(&[("TABLE_NAME", "t"), ("BOOKING_EVENTS_TOPIC_ARN", "arn:aws:sns:eu-west-1:1:t")]),
             |e| e.notify().map(|_| ()),
             "SES_FROM_ADDRESS",
         );
-        check(&[("TABLE_NAME", "t"), ("AWS_ENDPOINT_URL", "localhost:5000")], |e| e.query().map(|_| ()), "AWS_ENDPOINT_URL");
+        check(&with(&[("TABLE_NAME", "t"), ("AWS_ENDPOINT_URL", "localhost:5000")]), |e| e.query().map(|_| ()), "AWS_ENDPOINT_URL");
     }
 
     #[test]
     fn secrets_never_print() {
-        let e = env(&[("DATA_DIR", "/tmp/x"), ("STRIPE_SECRET_KEY", "sk_test_supersecret"), ("STRIPE_WEBHOOK_SECRET", "whsec_hush")]);
+        let e = env(&[
+            ("DATA_DIR", "/tmp/x"),
+            ("STRIPE_SECRET_KEY", "sk_test_supersecret"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_hush"),
+            ("POWERTOOLS_METRICS_DISABLED", "true"),
+        ]);
         let shown = format!("{:?}", e.record().unwrap());
         assert!(!shown.contains("supersecret") && !shown.contains("hush"), "{shown}");
     }

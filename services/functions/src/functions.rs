@@ -130,7 +130,7 @@ impl FunctionSpec {
     /// The environment variables the function reads when deployed, besides the optional `HOTEL_CATALOG_PATH` and
     /// `RUST_LOG` every function takes (see `config.rs`).
     pub fn aws_environment(&self) -> Vec<&'static str> {
-        let mut vars = vec![crate::config::TABLE_NAME];
+        let mut vars = vec![crate::config::TABLE_NAME, crate::config::METRICS_NAMESPACE, crate::config::METRICS_SERVICE];
         if self.notifier {
             vars.extend([crate::config::BOOKING_EVENTS_TOPIC_ARN, crate::config::SES_FROM_ADDRESS, crate::config::SES_CONFIGURATION_SET]);
         }
@@ -301,7 +301,7 @@ mod tests {
     fn query_is_read_only_and_holds_no_payment_secret() {
         assert!(QUERY.read_only() && !QUERY.payments && !QUERY.notifier);
         assert!(!PAYMENT.read_only() && !RECORD.read_only() && !SWEEPER.read_only());
-        assert_eq!(QUERY.aws_environment(), ["TABLE_NAME"]);
+        assert_eq!(QUERY.aws_environment(), ["TABLE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_SERVICE_NAME"]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod config;
 pub mod feedback;
 pub mod functions;
 pub mod http;
+pub mod metrics;
 pub mod notify;
 pub mod payment;
 pub mod query;

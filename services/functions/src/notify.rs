@@ -5,22 +5,60 @@
 //! (a DynamoDB stream `NewImage`, an API boundary) an outbox item is: `pk` = `EVENT#<event id>`, `sk` = `EVENT`,
 //! `entity` = `event`, `payload` = the `BookingEvent` as JSON. Other items on the stream are skipped.
 
+use std::sync::Arc;
+
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::sns::SnsEvent;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use booking_app::{AppError, NotifyPorts, deliver_event, record_delivery_report};
 use booking_ports::BookingEvent;
+use emf::Emitter;
+use lambda_runtime::LambdaEvent;
 use serde_dynamo::AttributeValue;
+use tower::Service;
+
+use crate::metrics::serve;
 
 /// The function, wired.
 #[derive(Debug, Clone)]
 pub struct Notify {
     ports: NotifyPorts,
+    emitter: Arc<Emitter>,
 }
 
 impl Notify {
-    pub fn new(ports: NotifyPorts) -> Self {
-        Notify { ports }
+    pub fn new(ports: NotifyPorts, emitter: Arc<Emitter>) -> Self {
+        Notify { ports, emitter }
+    }
+
+    /// The function as both hosts invoke it (the table's stream in Lambda, the local stack's poller): each batch
+    /// is one metrics invocation.
+    pub fn service(
+        self: Arc<Self>,
+    ) -> impl Service<LambdaEvent<Event>, Response = DynamoDbEventResponse, Error = lambda_runtime::Error, Future: Send + 'static>
+    + Clone
+    + Send
+    + 'static {
+        let emitter = Arc::clone(&self.emitter);
+        serve(&emitter, move |event: LambdaEvent<Event>| {
+            let function = Arc::clone(&self);
+            async move { Ok(function.handle(event.payload).await) }
+        })
+    }
+
+    /// The Lambda's one handler for both triggers ([`Notify::handle_any`]), each invocation one metrics
+    /// invocation as in [`Notify::service`].
+    pub fn lambda_service(
+        self: Arc<Self>,
+    ) -> impl Service<LambdaEvent<serde_json::Value>, Response = serde_json::Value, Error = lambda_runtime::Error, Future: Send + 'static>
+    + Clone
+    + Send
+    + 'static {
+        let emitter = Arc::clone(&self.emitter);
+        serve(&emitter, move |event: LambdaEvent<serde_json::Value>| {
+            let function = Arc::clone(&self);
+            async move { function.handle_any(event.payload).await.map_err(lambda_runtime::Error::from) }
+        })
     }
 
     /// Delivers each outbox insert on the batch. On the first failure it stops and reports that record, so Lambda

@@ -2,6 +2,10 @@
 //! transaction too (refund or void).
 
 use booking_app::{BookingCreated, BookingRequest, BookingView, MoneyPorts, cancel_booking, place_booking};
+use std::sync::Arc;
+
+use crate::metrics::{HttpService, api_service};
+use emf::Emitter;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
@@ -13,11 +17,18 @@ use booking_app::ErrorCode;
 #[derive(Debug, Clone)]
 pub struct Payment {
     ports: MoneyPorts,
+    emitter: Arc<Emitter>,
 }
 
 impl Payment {
-    pub fn new(ports: MoneyPorts) -> Self {
-        Payment { ports }
+    pub fn new(ports: MoneyPorts, emitter: Arc<Emitter>) -> Self {
+        Payment { ports, emitter }
+    }
+
+    /// The function as both hosts invoke it (its Lambda binary, the local stack): each call is one metrics
+    /// invocation.
+    pub fn service(self: Arc<Self>) -> impl HttpService {
+        api_service(Arc::clone(&self.emitter), self, |function, request| async move { function.handle(request).await })
     }
 
     pub async fn handle(&self, req: Request) -> Response<Body> {

@@ -3,6 +3,10 @@
 
 use booking_app::{AvailabilityQuery, ReadPorts};
 use chrono::NaiveDate;
+use std::sync::Arc;
+
+use crate::metrics::{HttpService, api_service};
+use emf::Emitter;
 use http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 
@@ -14,11 +18,18 @@ use booking_app::fields;
 #[derive(Debug, Clone)]
 pub struct Query {
     ports: ReadPorts,
+    emitter: Arc<Emitter>,
 }
 
 impl Query {
-    pub fn new(ports: ReadPorts) -> Self {
-        Query { ports }
+    pub fn new(ports: ReadPorts, emitter: Arc<Emitter>) -> Self {
+        Query { ports, emitter }
+    }
+
+    /// The function as both hosts invoke it (its Lambda binary, the local stack): each call is one metrics
+    /// invocation.
+    pub fn service(self: Arc<Self>) -> impl HttpService {
+        api_service(Arc::clone(&self.emitter), self, |function, request| async move { function.handle(request).await })
     }
 
     pub async fn handle(&self, req: Request) -> Response<Body> {

@@ -4,6 +4,11 @@
 use booking_app::{MoneyPorts, record_payment_event};
 use booking_stripe::signature::{DEFAULT_TOLERANCE_SECS, SignatureError, verify};
 use booking_stripe::webhook::{Heard, heard, parse_event};
+use std::sync::Arc;
+
+use crate::metrics::{HttpService, api_service};
+use booking_metrics::Metric;
+use emf::Emitter;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
@@ -17,11 +22,18 @@ use booking_app::ErrorCode;
 pub struct Record {
     ports: MoneyPorts,
     secret: Secret,
+    emitter: Arc<Emitter>,
 }
 
 impl Record {
-    pub fn new(ports: MoneyPorts, secret: Secret) -> Self {
-        Record { ports, secret }
+    pub fn new(ports: MoneyPorts, secret: Secret, emitter: Arc<Emitter>) -> Self {
+        Record { ports, secret, emitter }
+    }
+
+    /// The function as both hosts invoke it (its Lambda binary, the local stack): each call is one metrics
+    /// invocation.
+    pub fn service(self: Arc<Self>) -> impl HttpService {
+        api_service(Arc::clone(&self.emitter), self, |function, request| async move { function.handle(request).await })
     }
 
     pub async fn handle(&self, req: Request) -> Response<Body> {
@@ -45,6 +57,7 @@ async fn receive(req: &Request, ports: &MoneyPorts, secret: &Secret) -> Result<s
     }
     verify(payload, header, secret.expose(), ports.settle.clock.now().timestamp(), DEFAULT_TOLERANCE_SECS).map_err(|e| {
         tracing::warn!(error = %e, "webhook signature rejected");
+        emf::metrics().add(Metric::WebhookSignatureRejected, 1.0);
         match e {
             // Only a correctly signed event gets here (the signature is checked first): a replayed capture or
             // a clock far off, which operators tell apart from forgeries.

@@ -1,7 +1,14 @@
 //! `sweeper`: run on a schedule (EventBridge, every minute) to reconcile every due booking: holds whose time ran
 //! out, and captures, refunds and voids still owed. The local stack runs the same handler from a loop.
 
+use std::sync::Arc;
+
 use booking_app::{SettlePorts, SweepReport, reconcile_due};
+use emf::Emitter;
+use lambda_runtime::LambdaEvent;
+use tower::Service;
+
+use crate::metrics::serve;
 
 /// At most this many bookings per run, so one invocation stays well inside its timeout; the next run continues.
 pub const BATCH: usize = 200;
@@ -10,11 +17,27 @@ pub const BATCH: usize = 200;
 #[derive(Debug, Clone)]
 pub struct Sweeper {
     ports: SettlePorts,
+    emitter: Arc<Emitter>,
 }
 
 impl Sweeper {
-    pub fn new(ports: SettlePorts) -> Self {
-        Sweeper { ports }
+    pub fn new(ports: SettlePorts, emitter: Arc<Emitter>) -> Self {
+        Sweeper { ports, emitter }
+    }
+
+    /// The function as both hosts invoke it (the schedule in Lambda, the local stack's loop): each run is one
+    /// metrics invocation.
+    pub fn service(
+        self: Arc<Self>,
+    ) -> impl Service<LambdaEvent<serde_json::Value>, Response = SweepReport, Error = lambda_runtime::Error, Future: Send + 'static>
+    + Clone
+    + Send
+    + 'static {
+        let emitter = Arc::clone(&self.emitter);
+        serve(&emitter, move |event: LambdaEvent<serde_json::Value>| {
+            let function = Arc::clone(&self);
+            async move { Ok(function.handle(event.payload).await?) }
+        })
     }
 
     /// The scheduled event's content does not matter: every run looks at the clock and the store.

@@ -3,6 +3,9 @@
 //! the ports its `FunctionSpec` declares (a use case that never pays is never handed a payment gateway: the port
 //! sets are types), and its store is scoped to the calls it declares.
 //!
+//! Each function also gets its metrics emitter (`crate::metrics`), so every host serves it through the same
+//! `MetricsLayer`.
+//!
 //! The clock is an argument: the Lambda binaries pass the system clock; only the local stack passes its adjustable
 //! one (and the binaries do not link the local stack: `xtask/tests/tidy.rs`).
 
@@ -38,20 +41,22 @@ pub enum WiringError {
 pub async fn payment(settings: PaymentSettings, clock: Arc<dyn Clock>) -> Result<Payment, WiringError> {
     let base = Base::open(&settings.common, &PAYMENT).await?;
     let (payments, _) = stripe(&settings.stripe, &base).await?;
-    Ok(Payment::new(money(base, payments, clock)))
+    let emitter = base.emitter.clone();
+    Ok(Payment::new(money(base, payments, clock), emitter))
 }
 
 pub async fn record(settings: RecordSettings, clock: Arc<dyn Clock>) -> Result<Record, WiringError> {
     let base = Base::open(&settings.common, &RECORD).await?;
     let (payments, webhook_secret) = stripe(&settings.stripe, &base).await?;
     let secret = webhook_secret.ok_or(ConfigError::Missing(STRIPE_WEBHOOK_SECRET))?;
-    Ok(Record::new(money(base, payments, clock), secret))
+    let emitter = base.emitter.clone();
+    Ok(Record::new(money(base, payments, clock), secret, emitter))
 }
 
 pub async fn query(settings: QuerySettings, clock: Arc<dyn Clock>) -> Result<Query, WiringError> {
     let base = Base::open(&settings.common, &QUERY).await?;
     let store = base.store;
-    Ok(Query::new(ReadPorts { hotel: base.hotel, bookings: store.clone(), deliveries: store, clock }))
+    Ok(Query::new(ReadPorts { hotel: base.hotel, bookings: store.clone(), deliveries: store, clock }, base.emitter))
 }
 
 pub async fn notify(settings: NotifySettings, clock: Arc<dyn Clock>) -> Result<Notify, WiringError> {
@@ -67,21 +72,17 @@ pub async fn notify(settings: NotifySettings, clock: Arc<dyn Clock>) -> Result<N
         ),
     };
     let store = base.store;
-    Ok(Notify::new(NotifyPorts {
-        hotel: base.hotel,
-        bookings: store.clone(),
-        idempotency: store.clone(),
-        notifier,
-        deliveries: store,
-        clock,
-    }))
+    Ok(Notify::new(
+        NotifyPorts { hotel: base.hotel, bookings: store.clone(), idempotency: store.clone(), notifier, deliveries: store, clock },
+        base.emitter,
+    ))
 }
 
 pub async fn sweeper(settings: SweeperSettings, clock: Arc<dyn Clock>) -> Result<Sweeper, WiringError> {
     let base = Base::open(&settings.common, &SWEEPER).await?;
     let (payments, _) = stripe(&settings.stripe, &base).await?;
     let store = base.store;
-    Ok(Sweeper::new(SettlePorts { hotel: base.hotel, bookings: store.clone(), changes: store, payments, clock }))
+    Ok(Sweeper::new(SettlePorts { hotel: base.hotel, bookings: store.clone(), changes: store, payments, clock }, base.emitter))
 }
 
 /// What every function opens: its catalogue, its scoped store, and the AWS SDK configuration (built once; it
@@ -90,6 +91,8 @@ struct Base {
     hotel: Arc<Hotel>,
     store: Arc<ScopedStore>,
     aws: aws_config::SdkConfig,
+    /// Its metrics: one flush per invocation through `MetricsLayer` (`crate::metrics`).
+    emitter: Arc<emf::Emitter>,
 }
 
 impl Base {
@@ -111,7 +114,8 @@ impl Base {
                 Arc::new(EmbeddedStore::open(path).map_err(|e| WiringError::Open { what: "the embedded store", reason: e.to_string() })?)
             }
         };
-        Ok(Base { hotel, store: Arc::new(ScopedStore::new(store, spec)), aws })
+        let emitter = crate::metrics::emitter(&common.metrics, spec)?;
+        Ok(Base { hotel, store: Arc::new(ScopedStore::new(store, spec)), aws, emitter })
     }
 }
 

@@ -8,7 +8,15 @@ use std::process::Command;
 /// Runs a binary with exactly `env` and returns what it printed on stderr. Outside Lambda it cannot reach a
 /// runtime (lambda_runtime stops on its missing `AWS_LAMBDA_*` variables), so a correctly wired function ends there.
 fn cold_start(bin: &str, env: &[(&str, &str)]) -> String {
-    let output = Command::new(bin).env_clear().envs(env.iter().copied()).env("AWS_REGION", "us-east-1").output().unwrap();
+    let output = Command::new(bin)
+        .env_clear()
+        .envs(env.iter().copied())
+        .env("AWS_REGION", "us-east-1")
+        .env("POWERTOOLS_METRICS_NAMESPACE", "HarbourView/test")
+        .env("POWERTOOLS_SERVICE_NAME", "booking")
+        .env("AWS_LAMBDA_FUNCTION_NAME", "harbour-test-function")
+        .output()
+        .unwrap();
     assert!(!output.status.success(), "outside Lambda the runtime loop cannot start");
     String::from_utf8_lossy(&output.stderr).into_owned() + &String::from_utf8_lossy(&output.stdout)
 }

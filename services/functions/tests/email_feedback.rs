@@ -16,6 +16,7 @@ use booking_local_aws::stream_record;
 use booking_ports::*;
 use booking_store_contract::{held, held_reaching, t0};
 use booking_test_support::{FaultyNotifier, ManualClock};
+use emf::{Config, Emitter, Memory};
 use serde_json::Value;
 
 fn bounce_notification(reference: &str, event_id: &str) -> String {
@@ -35,6 +36,11 @@ async fn confirmed(store: &EmbeddedStore, n: u64) -> (Booking, BookingEvent) {
     let event = BookingEvent::new(b.reference(), next.version(), EventKind::BookingConfirmed { charged: b.quote().total }, t0());
     store.transition(Transition { previous: &b, next: &next, effect, capacity: 10, event: Some(&event) }).await.unwrap();
     (next, event)
+}
+
+/// These tests are about delivery states; what notify emits is `notify_stream`'s subject.
+fn no_metrics() -> Arc<Emitter> {
+    Arc::new(Emitter::new(Config::Disabled, booking_metrics::BUILTINS, Arc::new(Memory::new())))
 }
 
 fn ports(store: Arc<EmbeddedStore>, notifier: Arc<dyn Notifier>) -> NotifyPorts {
@@ -59,7 +65,7 @@ async fn a_bounce_fails_the_channel_and_the_address_is_never_mailed_again() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(EmbeddedStore::open(&dir.path().join("s.redb")).unwrap());
     let notifier = Arc::new(FaultyNotifier::default());
-    let notify = Notify::new(ports(store.clone(), notifier.clone()));
+    let notify = Notify::new(ports(store.clone(), notifier.clone()), no_metrics());
     let (booking, confirmation) = confirmed(&store, 1).await;
     let reference = booking.reference().clone();
 
@@ -130,7 +136,7 @@ impl Notifier for RefusesSms {
 async fn a_refused_message_is_recorded_as_failed_and_not_retried() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(EmbeddedStore::open(&dir.path().join("s.redb")).unwrap());
-    let notify = Notify::new(ports(store.clone(), Arc::new(RefusesSms)));
+    let notify = Notify::new(ports(store.clone(), Arc::new(RefusesSms)), no_metrics());
     let contact = GuestContact::new("Ada", "ada@example.com", Some("+14155550100"), ContactPreference::Both).unwrap();
     let b = held_reaching(2, "g", "classic-double", "2030-02-01", "2030-02-02", 1, contact);
     store.place_hold(&b, 10).await.unwrap();

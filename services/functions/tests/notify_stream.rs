@@ -15,6 +15,9 @@ use booking_local_aws::stream_record;
 use booking_ports::*;
 use booking_store_contract::{held, t0};
 use booking_test_support::ManualClock;
+use emf::{Config, DimensionValue, Emitter, Memory, Namespace, Target};
+use lambda_runtime::LambdaEvent;
+use tower::ServiceExt;
 
 /// Fails every send after the first `ok` ones.
 struct FlakyNotifier {
@@ -60,7 +63,25 @@ async fn delivers_outbox_inserts_and_reports_the_first_failure() {
     assert_eq!(outbox_event(&batch.records[1]).as_ref(), Some(&events[0]), "the wire format round-trips");
     assert_eq!(outbox_event(&batch.records[0]), None, "non-inserts are skipped");
 
-    let response = Notify::new(ports.clone()).handle(batch.clone()).await;
+    let sink = Arc::new(Memory::new());
+    let target = Target::new(
+        Namespace::new("HarbourView/test").unwrap(),
+        DimensionValue::new("booking").unwrap(),
+        DimensionValue::new("notify").unwrap(),
+    );
+    let emitter = Arc::new(Emitter::new(Config::Enabled(target), booking_metrics::BUILTINS, Arc::clone(&sink)));
+    let invoke = |notify: Notify, batch: Event| async move {
+        let context = {
+            let mut c = lambda_runtime::Context::default();
+            c.request_id = "stream-batch-1".into();
+            c
+        };
+        Arc::new(notify).service().oneshot(LambdaEvent::new(batch, context)).await.unwrap()
+    };
+    let response = invoke(Notify::new(ports.clone(), Arc::clone(&emitter)), batch.clone()).await;
+    // One message handed to the provider, one refused, both on the email channel; as EMF documents.
+    let documents = sink.take();
+    insta::assert_json_snapshot!("notify_emf_with_a_failing_provider", booking_test_support::emf::normalised(&documents));
     let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone().unwrap()).collect();
     assert_eq!(failed, ["3"], "stops at the first failure and reports its sequence number");
     assert_eq!(notifier.sent.load(Ordering::SeqCst), 3);
@@ -68,7 +89,7 @@ async fn delivers_outbox_inserts_and_reports_the_first_failure() {
     // Lambda retries the batch: the delivered one is not sent again.
     let retry = FlakyNotifier { ok: usize::MAX, sent: AtomicUsize::new(0) };
     let retry = Arc::new(retry);
-    let response = Notify::new(NotifyPorts { notifier: retry.clone(), ..ports }).handle(batch).await;
+    let response = invoke(Notify::new(NotifyPorts { notifier: retry.clone(), ..ports }, emitter), batch).await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(retry.sent.load(Ordering::SeqCst), 4, "only the two undelivered events' messages are sent");
 }

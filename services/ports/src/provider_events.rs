@@ -10,6 +10,10 @@ pub struct PaymentEvent {
     pub intent_id: String,
     /// The booking reference from the intent's metadata.
     pub reference: Option<String>,
+    /// For a failed attempt, the provider's reason (Stripe's `decline_code`, else its error `code`, e.g.
+    /// `insufficient_funds`): for operators ("failed payments by reason"), never for a decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

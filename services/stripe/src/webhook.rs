@@ -26,6 +26,8 @@ pub struct IntentRef {
     pub id: String,
     /// `metadata["booking_ref"]`: which booking the intent pays for.
     pub reference: Option<String>,
+    /// `last_payment_error.decline_code`, else `last_payment_error.code`: why the last attempt failed.
+    pub failure_reason: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,16 @@ struct RawIntent {
     id: String,
     #[serde(default)]
     metadata: HashMap<String, String>,
+    #[serde(default)]
+    last_payment_error: Option<RawPaymentError>,
+}
+
+#[derive(Deserialize)]
+struct RawPaymentError {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    decline_code: Option<String>,
 }
 
 /// Parses the raw body of a webhook request (verify its signature first: `crate::signature::verify`). Unknown
@@ -62,7 +74,8 @@ pub fn parse_event(payload: &[u8]) -> Result<WebhookEvent, WebhookError> {
         Some("payment_intent") => {
             let mut intent: RawIntent =
                 serde_json::from_value(raw.data.object).map_err(|e| WebhookError::Malformed(format!("payment_intent: {e}")))?;
-            Some(IntentRef { id: intent.id, reference: intent.metadata.remove(crate::BOOKING_REF_KEY) })
+            let failure_reason = intent.last_payment_error.and_then(|e| e.decline_code.or(e.code));
+            Some(IntentRef { id: intent.id, reference: intent.metadata.remove(crate::BOOKING_REF_KEY), failure_reason })
         }
         _ => None,
     };
@@ -99,6 +112,7 @@ pub fn heard(event: &WebhookEvent) -> Heard {
             kind,
             intent_id: intent.id.clone(),
             reference: intent.reference.clone(),
+            failure_reason: intent.failure_reason.clone(),
         }),
         None => Heard::Malformed,
     }
@@ -172,7 +186,10 @@ mod tests {
         let event = parse_event(SUCCEEDED.as_bytes()).unwrap();
         assert_eq!(event.id, "evt_3QxYz2LkdIwHu7ix0aBcDeFg");
         assert_eq!(event.event_type, "payment_intent.succeeded");
-        assert_eq!(event.intent, Some(IntentRef { id: "pi_3QxYz2LkdIwHu7ix0Q1w2e3r".into(), reference: Some("HB-ABCD-EFGH".into()) }));
+        assert_eq!(
+            event.intent,
+            Some(IntentRef { id: "pi_3QxYz2LkdIwHu7ix0Q1w2e3r".into(), reference: Some("HB-ABCD-EFGH".into()), failure_reason: None })
+        );
         let failed = parse_event(FAILED.as_bytes()).unwrap().intent.unwrap();
         assert_eq!(failed.reference.as_deref(), Some("HB-WXYZ-2345"));
     }
@@ -196,6 +213,10 @@ mod tests {
         assert_eq!(kind(SUCCEEDED), Some(PaymentEventKind::Succeeded));
         assert_eq!(kind(FAILED), Some(PaymentEventKind::Failed));
         assert_eq!(kind(UNRELATED), None);
+        let Heard::Payment(failed) = heard(&parse_event(FAILED.as_bytes()).unwrap()) else { panic!("a payment event") };
+        assert_eq!(failed.failure_reason.as_deref(), Some("insufficient_funds"), "the decline code before the error code");
+        let Heard::Payment(succeeded) = heard(&parse_event(SUCCEEDED.as_bytes()).unwrap()) else { panic!("a payment event") };
+        assert_eq!(succeeded.failure_reason, None);
     }
 
     #[test]

@@ -81,12 +81,40 @@ pub async fn spawn_in(data_dir: &Path) -> TestStack {
     start(data_dir, None).await
 }
 
-async fn start(data_dir: &Path, aws_endpoint: Option<String>) -> TestStack {
+/// Starts a fresh stack whose background loops wait for the test (`dispatch_now`, `sweep_now`) after their first
+/// pass, so each function is invoked with the same events on every run (metric snapshots). `aws`: the DynamoDB
+/// and SNS endpoint (moto) and the CloudWatch endpoint the metric stream is forwarded to.
+pub async fn spawn_driven(aws: Option<(String, String)>) -> TestStack {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
+    config.dispatch_every = Duration::from_secs(3600);
+    config.sweep_every = Duration::from_secs(3600);
+    if let Some((endpoint, cloudwatch)) = aws {
+        config.aws_endpoint = Some(endpoint);
+        config.cloudwatch_endpoint = Some(cloudwatch);
+    }
+    let mut stack = start_with(config).await;
+    stack._dir = Some(dir);
+    stack
+}
+
+fn config(data_dir: &Path) -> StackConfig {
     let mut config = StackConfig::new(data_dir.to_owned(), site_dir()).unwrap();
-    config.aws_endpoint = aws_endpoint;
     config.port = 0;
     config.dispatch_every = Duration::from_millis(50);
     config.sweep_every = Duration::from_millis(200);
+    config
+}
+
+async fn start(data_dir: &Path, aws_endpoint: Option<String>) -> TestStack {
+    let mut config = config(data_dir);
+    config.aws_endpoint = aws_endpoint;
+    start_with(config).await
+}
+
+async fn start_with(config: StackConfig) -> TestStack {
+    let data_dir = config.data_dir.clone();
+    let data_dir = data_dir.as_path();
     let stack = devstack::start(config).await.unwrap();
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(Duration::from_secs(20)).build().unwrap();
     let base = stack.base_url.clone();
