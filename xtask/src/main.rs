@@ -44,6 +44,19 @@ enum Cmd {
     /// Benchmark reports under target/bench/ (`site`: the guest site's bytes, requests and Lighthouse scores; `emf`:
     /// what the metrics emitter adds to an invocation).
     Bench(bench::Args),
+    /// The load and crash soak at a size of your choosing: N guests racing for a few rooms on the whole local stack,
+    /// SIGKILLed and restarted mid-run, then every per-night, per-guest, money and outbox invariant checked
+    /// (`tests/e2e/src/soak.rs`; a bounded run is part of `check`).
+    Load {
+        #[arg(long, default_value_t = 1000)]
+        guests: usize,
+        /// `embedded`, `aws` (moto) or `both`.
+        #[arg(long, default_value = "both")]
+        mode: String,
+        /// Seconds over which the guests arrive.
+        #[arg(long, default_value_t = 60)]
+        arrivals: u64,
+    },
     /// Create or refresh the project-local Python venv (moto, cfn-lint, checkov) from requirements-dev.txt.
     Pyenv,
     /// Infrastructure gate: cfn-lint and cfn-guard (rule tests, every template x every rule), then the infra-check
@@ -83,6 +96,22 @@ fn main() -> Result<()> {
         Cmd::Check => check(),
         Cmd::Test => test(),
         Cmd::Pyenv => pyenv::ensure(&root),
+        Cmd::Load { guests, mode, arrivals } => {
+            pyenv::ensure(&root)?;
+            // `load` starts the `soak-stack` binary next to it: build both.
+            run("build", cargo().args(["build", "--package", "booking-e2e", "--bins"]))?;
+            run(
+                "load",
+                cargo().args(["run", "--package", "booking-e2e", "--bin", "load", "--"]).args([
+                    "--guests",
+                    &guests.to_string(),
+                    "--mode",
+                    &mode,
+                    "--arrivals",
+                    &arrivals.to_string(),
+                ]),
+            )
+        }
         Cmd::Policy(args) => {
             policy::check(&root, policy::Scope::Everything)?;
             match args.report {
