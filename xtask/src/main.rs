@@ -48,14 +48,10 @@ enum Cmd {
     /// SIGKILLed and restarted mid-run, then every per-night, per-guest, money and outbox invariant checked
     /// (`tests/e2e/src/soak.rs`; a bounded run is part of `check`).
     Load {
-        #[arg(long, default_value_t = 1000)]
-        guests: usize,
-        /// `embedded`, `aws` (moto) or `both`.
-        #[arg(long, default_value = "both")]
-        mode: String,
-        /// Seconds over which the guests arrive.
-        #[arg(long, default_value_t = 60)]
-        arrivals: u64,
+        /// Passed to the load generator: `--guests N` (default 1000), `--mode embedded|aws|both`, `--arrivals
+        /// SECONDS`, `--kills N`, `--accounts N` (`cargo xtask load -- --help` lists them).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
     /// Create or refresh the project-local Python venv (moto, cfn-lint, checkov) from requirements-dev.txt.
     Pyenv,
@@ -96,21 +92,11 @@ fn main() -> Result<()> {
         Cmd::Check => check(),
         Cmd::Test => test(),
         Cmd::Pyenv => pyenv::ensure(&root),
-        Cmd::Load { guests, mode, arrivals } => {
+        Cmd::Load { args } => {
             pyenv::ensure(&root)?;
             // `load` starts the `soak-stack` binary next to it: build both.
             run("build", cargo().args(["build", "--package", "booking-e2e", "--bins"]))?;
-            run(
-                "load",
-                cargo().args(["run", "--package", "booking-e2e", "--bin", "load", "--"]).args([
-                    "--guests",
-                    &guests.to_string(),
-                    "--mode",
-                    &mode,
-                    "--arrivals",
-                    &arrivals.to_string(),
-                ]),
-            )
+            run("load", cargo().args(["run", "--package", "booking-e2e", "--bin", "load", "--"]).args(args))
         }
         Cmd::Policy(args) => {
             policy::check(&root, policy::Scope::Everything)?;
