@@ -653,9 +653,13 @@ async fn check(ctx: &Ctx, guests: &[Guest], inventory: &BTreeMap<String, u64>) -
         let received = intent["amount_received"].as_i64().unwrap_or(-1);
         let refunded = intent["latest_charge"]["amount_refunded"].as_i64().unwrap_or(0);
         let state = booking["state"].as_str().unwrap_or("");
-        let messages = outbox.iter().filter(|m| m["body"].as_str().is_some_and(|b| b.contains(reference.as_str()))).count();
-        mentioned.insert(reference, messages);
+        let about: Vec<&Value> = outbox.iter().filter(|m| m["body"].as_str().is_some_and(|b| b.contains(reference.as_str()))).collect();
+        let staff = about.iter().filter(|m| m["channel"] == "staff").count();
+        let messages = about.len() - staff;
+        mentioned.insert(reference, about.len());
+        // Guest messages (email and SMS) and the staff's booking events, per change.
         let expected_messages;
+        let expected_staff;
         if guest.told_confirmed {
             if received != guest.total || intent["status"] != "succeeded" {
                 v.push(format!("{reference}: told confirmed, but {received} of {} captured ({})", guest.total, intent["status"]));
@@ -670,12 +674,14 @@ async fn check(ctx: &Ctx, guests: &[Guest], inventory: &BTreeMap<String, u64>) -
                         ));
                     }
                     expected_messages = 4;
+                    expected_staff = 2;
                 }
                 None => {
                     if state != "confirmed" || refunded != 0 {
                         v.push(format!("{reference}: told confirmed, but the booking is {state} and {refunded} was refunded"));
                     }
                     expected_messages = 2;
+                    expected_staff = 1;
                 }
             }
         } else {
@@ -689,9 +695,13 @@ async fn check(ctx: &Ctx, guests: &[Guest], inventory: &BTreeMap<String, u64>) -
                 v.push(format!("{reference}: a {:?} card was charged {received}", guest.card));
             }
             expected_messages = 0;
+            expected_staff = 0;
         }
         if messages != expected_messages {
             v.push(format!("{reference} ({state}): {messages} messages in the outbox, {expected_messages} promised"));
+        }
+        if staff != expected_staff {
+            v.push(format!("{reference} ({state}): {staff} staff events, {expected_staff} promised"));
         }
     }
     // No message about a booking nobody made here.
