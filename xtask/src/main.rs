@@ -44,6 +44,15 @@ enum Cmd {
     /// Benchmark reports under target/bench/ (`site`: the guest site's bytes, requests and Lighthouse scores; `emf`:
     /// what the metrics emitter adds to an invocation).
     Bench(bench::Args),
+    /// The load and crash soak at a size of your choosing: N guests racing for a few rooms on the whole local stack,
+    /// SIGKILLed and restarted mid-run, then every per-night, per-guest, money and outbox invariant checked
+    /// (`tests/e2e/src/soak.rs`; a bounded run is part of `check`).
+    Load {
+        /// Passed to the load generator: `--guests N` (default 1000), `--mode embedded|aws|both`, `--arrivals
+        /// SECONDS`, `--kills N`, `--accounts N` (`cargo xtask load -- --help` lists them).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Create or refresh the project-local Python venv (moto, cfn-lint, checkov) from requirements-dev.txt.
     Pyenv,
     /// Infrastructure gate: cfn-lint and cfn-guard (rule tests, every template x every rule), then the infra-check
@@ -83,6 +92,12 @@ fn main() -> Result<()> {
         Cmd::Check => check(),
         Cmd::Test => test(),
         Cmd::Pyenv => pyenv::ensure(&root),
+        Cmd::Load { args } => {
+            pyenv::ensure(&root)?;
+            // `load` starts the `soak-stack` binary next to it: build both.
+            run("build", cargo().args(["build", "--package", "booking-e2e", "--bins"]))?;
+            run("load", cargo().args(["run", "--package", "booking-e2e", "--bin", "load", "--"]).args(args))
+        }
         Cmd::Policy(args) => {
             policy::check(&root, policy::Scope::Everything)?;
             match args.report {

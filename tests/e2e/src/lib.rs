@@ -3,6 +3,8 @@
 //! server, the outbox).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test support: failing loudly is the point")]
 
+pub mod soak;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -53,7 +55,7 @@ pub struct TestStack {
     pub moto: Option<booking_local_aws::moto::MotoServer>,
 }
 
-fn site_dir() -> PathBuf {
+pub fn site_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../site")
 }
 
@@ -166,54 +168,7 @@ impl TestStack {
     }
 
     async fn authorize_flow(&self, page: &str, fields: &[(&str, &str)]) -> Value {
-        let verifier = URL_SAFE_NO_PAD.encode(rand_bytes());
-        let challenge = URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, verifier.as_bytes()));
-        let state = URL_SAFE_NO_PAD.encode(rand_bytes());
-        let redirect_uri = self.url("/callback.html");
-        let query = [
-            ("response_type", "code"),
-            ("client_id", CLIENT_ID),
-            ("redirect_uri", redirect_uri.as_str()),
-            ("scope", "openid email profile"),
-            ("state", state.as_str()),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
-        ];
-        let authorize = self.http.get(self.url("/idp/oauth2/authorize")).query(&query).send().await.unwrap();
-        let login_page = if authorize.status().is_redirection() {
-            let location = authorize.headers()["location"].to_str().unwrap().to_owned();
-            let location = if location.starts_with("http") { location } else { self.url(&location) };
-            self.http.get(location).send().await.unwrap()
-        } else {
-            authorize
-        };
-        assert_eq!(login_page.status(), StatusCode::OK);
-        let html = login_page.text().await.unwrap();
-        let mut form = hidden_inputs(&html);
-        assert!(form.iter().any(|(k, _)| k == "code_challenge"), "login page keeps the OAuth request: {html}");
-        form.extend(fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-        let submitted = self.http.post(self.url(&format!("/idp/{page}"))).form(&form).send().await.unwrap();
-        assert_eq!(submitted.status(), StatusCode::FOUND, "{page} should redirect back to the site");
-        let location = url::Url::parse(submitted.headers()["location"].to_str().unwrap()).unwrap();
-        assert!(location.as_str().starts_with(&redirect_uri));
-        let params: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
-        assert_eq!(params.get("state"), Some(&state));
-        let code = params.get("code").expect("authorization code").clone();
-        self.http
-            .post(self.url("/idp/oauth2/token"))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code.as_str()),
-                ("redirect_uri", redirect_uri.as_str()),
-                ("client_id", CLIENT_ID),
-                ("code_verifier", verifier.as_str()),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        authorize_flow(&self.http, &self.base, page, fields).await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
@@ -254,24 +209,8 @@ impl TestStack {
     /// Confirms the payment intent with a card the way the browser does (publishable key + client secret), at the
     /// local Stripe server. Card data never touches our API.
     pub async fn pay(&self, payment: &Value, card: &str) -> (StatusCode, Value) {
-        let intent = payment["intent_id"].as_str().unwrap();
-        let secret = payment["client_secret"].as_str().unwrap();
         let key = self.stack.local_stripe_publishable_key.clone().unwrap();
-        let response = self
-            .http
-            .post(self.url(&format!("/stripe/v1/payment_intents/{intent}/confirm")))
-            .form(&[
-                ("key", key.as_str()),
-                ("client_secret", secret),
-                ("payment_method_data[type]", "card"),
-                ("payment_method_data[card][number]", card),
-                ("payment_method_data[card][exp_month]", "12"),
-                ("payment_method_data[card][exp_year]", "2034"),
-                ("payment_method_data[card][cvc]", "123"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let response = pay_request(&self.http, &self.base, &key, payment, card).send().await.unwrap();
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
     }
@@ -375,8 +314,78 @@ pub async fn post_signed_webhook(http: reqwest::Client, url: String, secret: Str
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-fn id_token(tokens: Value) -> String {
+/// Runs the authorization code flow with PKCE through the identity provider's `page` (`login` or `signup`) at
+/// `base`, as the site does, and returns the token endpoint's answer. A free function so the soak can sign in to a
+/// stack running in another process.
+pub async fn authorize_flow(http: &reqwest::Client, base: &str, page: &str, fields: &[(&str, &str)]) -> Value {
+    let url = |path: &str| format!("{base}{path}");
+    let verifier = URL_SAFE_NO_PAD.encode(rand_bytes());
+    let challenge = URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, verifier.as_bytes()));
+    let state = URL_SAFE_NO_PAD.encode(rand_bytes());
+    let redirect_uri = url("/callback.html");
+    let query = [
+        ("response_type", "code"),
+        ("client_id", CLIENT_ID),
+        ("redirect_uri", redirect_uri.as_str()),
+        ("scope", "openid email profile"),
+        ("state", state.as_str()),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let authorize = http.get(url("/idp/oauth2/authorize")).query(&query).send().await.unwrap();
+    let login_page = if authorize.status().is_redirection() {
+        let location = authorize.headers()["location"].to_str().unwrap().to_owned();
+        let location = if location.starts_with("http") { location } else { url(&location) };
+        http.get(location).send().await.unwrap()
+    } else {
+        authorize
+    };
+    assert_eq!(login_page.status(), StatusCode::OK);
+    let html = login_page.text().await.unwrap();
+    let mut form = hidden_inputs(&html);
+    assert!(form.iter().any(|(k, _)| k == "code_challenge"), "login page keeps the OAuth request: {html}");
+    form.extend(fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let submitted = http.post(url(&format!("/idp/{page}"))).form(&form).send().await.unwrap();
+    assert_eq!(submitted.status(), StatusCode::FOUND, "{page} should redirect back to the site");
+    let location = url::Url::parse(submitted.headers()["location"].to_str().unwrap()).unwrap();
+    assert!(location.as_str().starts_with(&redirect_uri));
+    let params: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    assert_eq!(params.get("state"), Some(&state));
+    let code = params.get("code").expect("authorization code").clone();
+    http.post(url("/idp/oauth2/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect_uri.as_str()),
+            ("client_id", CLIENT_ID),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+pub fn id_token(tokens: Value) -> String {
     tokens["id_token"].as_str().expect("id_token").to_owned()
+}
+
+/// The browser's card confirmation at the local Stripe server at `base` (publishable key + client secret from the
+/// booking's `payment`), ready to send.
+pub fn pay_request(http: &reqwest::Client, base: &str, publishable_key: &str, payment: &Value, card: &str) -> reqwest::RequestBuilder {
+    let intent = payment["intent_id"].as_str().unwrap();
+    let secret = payment["client_secret"].as_str().unwrap();
+    http.post(format!("{base}/stripe/v1/payment_intents/{intent}/confirm")).form(&[
+        ("key", publishable_key),
+        ("client_secret", secret),
+        ("payment_method_data[type]", "card"),
+        ("payment_method_data[card][number]", card),
+        ("payment_method_data[card][exp_month]", "12"),
+        ("payment_method_data[card][exp_year]", "2034"),
+        ("payment_method_data[card][cvc]", "123"),
+    ])
 }
 
 fn rand_bytes() -> [u8; 32] {
