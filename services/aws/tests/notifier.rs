@@ -31,6 +31,15 @@ fn ses(configuration_set: &str) -> SesSettings {
     SesSettings { from_address: "Harbour View <bookings@hotel.example>".into(), configuration_set: configuration_set.into() }
 }
 
+/// A local stack restarted on the same moto (the soak's SIGKILL and restart) runs its setup again.
+#[tokio::test]
+async fn the_mail_setup_can_run_again_on_the_same_account() {
+    let moto = MotoServer::start().await.unwrap();
+    let config = moto.sdk_config();
+    booking_local_aws::create_email_identity(&config, "hotel.example", "guest-mail").await.unwrap();
+    booking_local_aws::create_email_identity(&config, "hotel.example", "guest-mail").await.unwrap();
+}
+
 #[tokio::test]
 async fn email_through_ses_sms_and_staff_events_through_sns() {
     let moto = MotoServer::start().await.unwrap();

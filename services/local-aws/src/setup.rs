@@ -84,7 +84,9 @@ pub async fn create_topic(config: &SdkConfig, name: &str) -> Result<String, Setu
 pub async fn create_email_identity(config: &SdkConfig, domain: &str, configuration_set: &str) -> Result<(), SetupError> {
     let err = failed("the SES identity");
     let client = aws_sdk_sesv2::Client::new(config);
-    let exists = |code: Option<&str>| code == Some("AlreadyExistsException");
+    // SES answers `AlreadyExistsException` for both; moto 5.2.5 names the configuration set's
+    // `ConfigurationSetAlreadyExistsException` (test: `the_mail_setup_can_run_again_on_the_same_account`).
+    let exists = |code: Option<&str>| matches!(code, Some("AlreadyExistsException" | "ConfigurationSetAlreadyExistsException"));
     use aws_sdk_sesv2::error::{DisplayErrorContext, ProvideErrorMetadata};
     match client.create_configuration_set().configuration_set_name(configuration_set).send().await {
         Ok(_) => {}
