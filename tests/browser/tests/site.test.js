@@ -138,11 +138,14 @@ describe('guest website', () => {
     await page.getByText('The next email will bounce.').waitFor();
     await checkpoint(g, 'outbox-bounce-armed');
 
+    // A first-time guest (no opt-in step anywhere), with an account of their own so the other tests' guests
+    // keep their booking lists.
     await openBooking(g, stack.base, stay);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).last().click();
-    await signInAtProvider(g, { email: 'guest@example.com', password: 'demo-password' });
+    await page.getByRole('button', { name: 'Create an account' }).click();
+    await signUpAtProvider(g, { name: 'Mary Jackson', email: uniqueEmail('mary'), password: 'wind-tunnel-7' });
+    await page.waitForURL(/\/book\.html\?/);
     await page.getByRole('heading', { name: 'Who is staying?' }).waitFor();
-    await holdWithDetails(g, { name: 'Demo Guest' });
+    await holdWithDetails(g, { name: 'Mary Jackson' });
     await fillCard(page, CARD_OK);
     await page.getByRole('button', { name: /^Pay / }).click();
     await page.waitForURL(/\/confirmation\.html\?ref=HB-/, { timeout: 30_000 });
