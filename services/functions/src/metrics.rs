@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use emf::{Config, DimensionValue, Emitter, JsonLinesFile, MetricsLayer, Stdout, Target, WithMetrics};
 use lambda_http::{Body, Request, Response};
+use lambda_runtime::LambdaEvent;
 use tower::util::ServiceFn;
 use tower::{Layer, Service, service_fn};
 
@@ -58,5 +59,31 @@ where
     serve(&emitter, move |request: Request| {
         let answer = handle(Arc::clone(&function), request);
         async move { Ok(answer.await) }
+    })
+}
+
+/// What an event function (notify, sweeper) is to both hosts: `lambda_runtime::run` takes it, the local stack's
+/// loops call it.
+pub trait EventService<E, R>:
+    Service<LambdaEvent<E>, Response = R, Error = lambda_runtime::Error, Future: Send + 'static> + Clone + Send + 'static
+{
+}
+
+impl<S, E, R> EventService<E, R> for S where
+    S: Service<LambdaEvent<E>, Response = R, Error = lambda_runtime::Error, Future: Send + 'static> + Clone + Send + 'static
+{
+}
+
+/// An event function as an [`EventService`]: each event one metrics invocation, answered by `handle`.
+pub fn event_service<F, E, R, Fut, Err>(emitter: Arc<Emitter>, function: Arc<F>, handle: fn(Arc<F>, E) -> Fut) -> impl EventService<E, R>
+where
+    F: Send + Sync + 'static,
+    E: Send + 'static,
+    Fut: Future<Output = Result<R, Err>> + Send + 'static,
+    Err: Into<lambda_runtime::Error>,
+{
+    serve(&emitter, move |event: LambdaEvent<E>| {
+        let answer = handle(Arc::clone(&function), event.payload);
+        async move { answer.await.map_err(Into::into) }
     })
 }

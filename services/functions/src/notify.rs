@@ -13,11 +13,9 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 use booking_app::{AppError, NotifyPorts, deliver_event, record_delivery_report};
 use booking_ports::BookingEvent;
 use emf::Emitter;
-use lambda_runtime::LambdaEvent;
 use serde_dynamo::AttributeValue;
-use tower::Service;
 
-use crate::metrics::serve;
+use crate::metrics::{EventService, event_service};
 
 /// The function, wired.
 #[derive(Debug, Clone)]
@@ -33,32 +31,16 @@ impl Notify {
 
     /// The function as both hosts invoke it (the table's stream in Lambda, the local stack's poller): each batch
     /// is one metrics invocation.
-    pub fn service(
-        self: Arc<Self>,
-    ) -> impl Service<LambdaEvent<Event>, Response = DynamoDbEventResponse, Error = lambda_runtime::Error, Future: Send + 'static>
-    + Clone
-    + Send
-    + 'static {
-        let emitter = Arc::clone(&self.emitter);
-        serve(&emitter, move |event: LambdaEvent<Event>| {
-            let function = Arc::clone(&self);
-            async move { Ok(function.handle(event.payload).await) }
+    pub fn service(self: Arc<Self>) -> impl EventService<Event, DynamoDbEventResponse> {
+        event_service(Arc::clone(&self.emitter), self, |function, batch| async move {
+            Ok::<_, lambda_runtime::Error>(function.handle(batch).await)
         })
     }
 
     /// The Lambda's one handler for both triggers ([`Notify::handle_any`]), each invocation one metrics
     /// invocation as in [`Notify::service`].
-    pub fn lambda_service(
-        self: Arc<Self>,
-    ) -> impl Service<LambdaEvent<serde_json::Value>, Response = serde_json::Value, Error = lambda_runtime::Error, Future: Send + 'static>
-    + Clone
-    + Send
-    + 'static {
-        let emitter = Arc::clone(&self.emitter);
-        serve(&emitter, move |event: LambdaEvent<serde_json::Value>| {
-            let function = Arc::clone(&self);
-            async move { function.handle_any(event.payload).await.map_err(lambda_runtime::Error::from) }
-        })
+    pub fn lambda_service(self: Arc<Self>) -> impl EventService<serde_json::Value, serde_json::Value> {
+        event_service(Arc::clone(&self.emitter), self, |function, payload| async move { function.handle_any(payload).await })
     }
 
     /// Delivers each outbox insert on the batch. On the first failure it stops and reports that record, so Lambda

@@ -5,10 +5,8 @@ use std::sync::Arc;
 
 use booking_app::{SettlePorts, SweepReport, reconcile_due};
 use emf::Emitter;
-use lambda_runtime::LambdaEvent;
-use tower::Service;
 
-use crate::metrics::serve;
+use crate::metrics::{EventService, event_service};
 
 /// At most this many bookings per run, so one invocation stays well inside its timeout; the next run continues.
 pub const BATCH: usize = 200;
@@ -27,17 +25,8 @@ impl Sweeper {
 
     /// The function as both hosts invoke it (the schedule in Lambda, the local stack's loop): each run is one
     /// metrics invocation.
-    pub fn service(
-        self: Arc<Self>,
-    ) -> impl Service<LambdaEvent<serde_json::Value>, Response = SweepReport, Error = lambda_runtime::Error, Future: Send + 'static>
-    + Clone
-    + Send
-    + 'static {
-        let emitter = Arc::clone(&self.emitter);
-        serve(&emitter, move |event: LambdaEvent<serde_json::Value>| {
-            let function = Arc::clone(&self);
-            async move { Ok(function.handle(event.payload).await?) }
-        })
+    pub fn service(self: Arc<Self>) -> impl EventService<serde_json::Value, SweepReport> {
+        event_service(Arc::clone(&self.emitter), self, |function, event| async move { function.handle(event).await })
     }
 
     /// The scheduled event's content does not matter: every run looks at the clock and the store.
