@@ -15,6 +15,7 @@ mod browser;
 mod ops;
 mod policy;
 mod pyenv;
+mod ship;
 
 #[derive(Debug, Parser)]
 #[command(about = "Hotel booking project tasks")]
@@ -53,6 +54,13 @@ enum Cmd {
     Audit(Box<audit::Args>),
     /// An environment's funnel, payment failures, refunds pending, p99 latency and alarms not OK, from CloudWatch.
     Ops(ops::Args),
+    /// Lambda zips (arm64 by default; glibc and CPU verified, reproducible) and target/lambda/manifest.json;
+    /// the packaged site under target/site.
+    Build(ship::BuildArgs),
+    /// Deploy an environment (infra/env/<NAME>.toml) through CloudFormation change sets, then sync the site.
+    Deploy(ship::DeployArgs),
+    /// Delete an environment's stacks after its name is typed back; retained data stays.
+    Destroy(ship::DestroyArgs),
 }
 
 fn main() -> Result<()> {
@@ -97,6 +105,9 @@ fn main() -> Result<()> {
             let code = ops::run(&args)?;
             std::process::exit(i32::from(code))
         }
+        Cmd::Build(args) => ship::build(&root, &args).map(|_| ()),
+        Cmd::Deploy(args) => ship::deploy(&root, &args),
+        Cmd::Destroy(args) => ship::destroy(&root, &args),
     }
 }
 

@@ -1,0 +1,78 @@
+//! The deploy plan agrees with the templates and the environment files: every stack gets exactly the parameters
+//! its template declares (all required ones, nothing unknown), the outputs it reads exist in the stacks it reads
+//! them from, and the environments parse.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use infra_check::template::mapping;
+use infra_deploy::deploy::read_templates;
+use infra_deploy::env;
+use infra_deploy::lambda::{Arch, FUNCTIONS};
+use infra_deploy::stacks::{Lookups, Outputs, Release, StackKind, parameters};
+
+fn root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn every_stack_gets_what_its_template_declares() {
+    let env = env::load(&root(), "rehearsal").unwrap();
+    let templates = read_templates(&root().join("infra/cloudformation")).unwrap();
+    let release =
+        Release { arch: Arch::Arm64, code_keys: FUNCTIONS.iter().map(|f| (f.to_string(), format!("lambda/{f}/x.zip"))).collect() };
+    let lookups = Lookups { origin_verify_version: "v".repeat(32) };
+    // Each stack's outputs, as its template declares them: a parameter read from an undeclared output fails.
+    let outputs: Outputs = templates
+        .iter()
+        .map(|(kind, t)| {
+            let keys = mapping(t.doc(), "Outputs").unwrap().keys().map(|k| (k.as_str().unwrap().to_owned(), "x".to_owned())).collect();
+            (*kind, keys)
+        })
+        .collect();
+    for (kind, template) in &templates {
+        let given = parameters(*kind, &env, &release, &lookups, &outputs).unwrap_or_else(|e| panic!("{}: {e}", kind.name()));
+        template.check_parameters(&given).unwrap_or_else(|e| panic!("{e}"));
+        let earlier: Vec<StackKind> = StackKind::ORDER.iter().take_while(|k| *k != kind).copied().collect();
+        assert!(kind.depends_on().iter().all(|d| earlier.contains(d)), "{} depends on a later stack", kind.name());
+    }
+    let api = &templates.iter().find(|(k, _)| *k == StackKind::Api).unwrap().1;
+    assert_eq!(api.reserved_concurrency(), 66, "README and the error message say 66");
+}
+
+#[test]
+fn environments_parse_or_name_what_to_fill_in() {
+    let names = env::names(&root());
+    assert!(names.contains(&"rehearsal".to_owned()) && names.contains(&"prod".to_owned()), "{names:?}");
+    for name in names {
+        match env::load(&root(), &name) {
+            Ok(env) => assert_eq!(env.name, name),
+            Err(e) => {
+                assert_eq!(name, "prod", "{e}");
+                assert!(e.to_string().contains("account must be 12 digits"), "{e}");
+            }
+        }
+    }
+    assert!(env::load(&root(), "nope").unwrap_err().to_string().contains("rehearsal"), "lists the environments there are");
+}
+
+#[test]
+fn retained_named_resources_are_found_in_the_templates() {
+    let templates = read_templates(&root().join("infra/cloudformation")).unwrap();
+    let retained: BTreeMap<String, String> =
+        templates.iter().flat_map(|(_, t)| t.retained("prod", "111122223333", "eu-west-1")).map(|r| (r.logical_id, r.name)).collect();
+    // The README's "Retained resources" table.
+    assert_eq!(
+        retained,
+        BTreeMap::from([
+            ("BookingTable".into(), "harbour-prod-bookings".into()),
+            ("LogBucket".into(), "harbour-prod-edge-logs-111122223333".into()),
+            ("NotificationsTopic".into(), "harbour-prod-notifications".into()),
+            ("SiteBucket".into(), "harbour-prod-site-111122223333".into()),
+            ("TrailBucket".into(), "harbour-prod-audit-111122223333".into()),
+            ("TrailLogGroup".into(), "/harbour/prod/cloudtrail".into()),
+        ])
+    );
+}

@@ -1,0 +1,130 @@
+//! A Lambda Runtime API for one invocation, on loopback: hands out one event on the first
+//! `GET /2018-06-01/runtime/invocation/next`, records when it was asked for and when the function posted its
+//! response (or an error), and leaves later `next` calls waiting, as Lambda does between invocations.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use tokio::sync::Notify;
+
+/// What the function did, with the instants it did it.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    pub first_next: Option<Instant>,
+    pub response: Option<(Instant, Vec<u8>)>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    event: Vec<u8>,
+    observed: Mutex<Observed>,
+    done: Notify,
+}
+
+/// A running emulator.
+#[derive(Debug)]
+pub struct RuntimeApi {
+    pub address: String,
+    shared: Arc<Shared>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+const REQUEST_ID: &str = "8476a536-e9f4-11e8-9739-2dfe598c3fcd";
+
+impl RuntimeApi {
+    pub async fn start(event: Vec<u8>) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?.to_string();
+        let shared = Arc::new(Shared { event, observed: Mutex::new(Observed::default()), done: Notify::new() });
+        let app = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+            .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+            .route("/2018-06-01/runtime/init/error", post(init_error))
+            .with_state(shared.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(RuntimeApi { address, shared, server })
+    }
+
+    /// Waits until the function responded or failed.
+    pub async fn finished(&self) -> Observed {
+        loop {
+            let notified = self.shared.done.notified();
+            if let Ok(observed) = self.shared.observed.lock()
+                && (observed.response.is_some() || observed.error.is_some())
+            {
+                return observed.clone();
+            }
+            notified.await;
+        }
+    }
+
+    pub fn observed(&self) -> Observed {
+        self.shared.observed.lock().map(|o| o.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for RuntimeApi {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+async fn next(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    let first = match shared.observed.lock() {
+        Ok(mut observed) if observed.first_next.is_none() => {
+            observed.first_next = Some(Instant::now());
+            true
+        }
+        _ => false,
+    };
+    if !first {
+        // The next invocation never comes; the measurement kills the process.
+        std::future::pending::<()>().await;
+    }
+    let mut headers = HeaderMap::new();
+    let deadline = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() + 30_000).unwrap_or_default();
+    headers.insert("lambda-runtime-aws-request-id", HeaderValue::from_static(REQUEST_ID));
+    headers.insert("lambda-runtime-deadline-ms", HeaderValue::from_str(&deadline.to_string()).unwrap_or(HeaderValue::from_static("0")));
+    headers.insert("lambda-runtime-invoked-function-arn", HeaderValue::from_static("arn:aws:lambda:eu-west-1:123456789012:function:bench"));
+    headers.insert(
+        "lambda-runtime-trace-id",
+        HeaderValue::from_static("Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1"),
+    );
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    (StatusCode::OK, headers, shared.event.clone())
+}
+
+async fn response(State(shared): State<Arc<Shared>>, Path(_id): Path<String>, body: Bytes) -> StatusCode {
+    if let Ok(mut observed) = shared.observed.lock() {
+        observed.response = Some((Instant::now(), body.to_vec()));
+    }
+    shared.done.notify_waiters();
+    StatusCode::ACCEPTED
+}
+
+async fn error(State(shared): State<Arc<Shared>>, Path(_id): Path<String>, body: Bytes) -> StatusCode {
+    record_error(&shared, body);
+    StatusCode::ACCEPTED
+}
+
+async fn init_error(State(shared): State<Arc<Shared>>, body: Bytes) -> StatusCode {
+    record_error(&shared, body);
+    StatusCode::ACCEPTED
+}
+
+fn record_error(shared: &Shared, body: Bytes) {
+    if let Ok(mut observed) = shared.observed.lock() {
+        observed.error = Some(String::from_utf8_lossy(&body).into_owned());
+    }
+    shared.done.notify_waiters();
+}
