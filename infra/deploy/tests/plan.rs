@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use infra_check::template::mapping;
+use infra_check::template::{at, mapping};
 use infra_deploy::deploy::read_templates;
 use infra_deploy::env;
 use infra_deploy::lambda::{Arch, FUNCTIONS};
@@ -40,6 +40,11 @@ fn every_stack_gets_what_its_template_declares() {
     }
     let api = &templates.iter().find(|(k, _)| *k == StackKind::Api).unwrap().1;
     assert_eq!(api.reserved_concurrency(), 66, "README and the error message say 66");
+    // The edge stack reads the SSM parameter the api stack writes (no export ties their releases).
+    let written = at(api.doc(), "Resources/ApiOriginDomainParameter/Properties/Name/Fn::Sub").and_then(|v| v.as_str()).unwrap();
+    let edge = parameters(StackKind::Edge, &env, &release, &lookups, &outputs).unwrap();
+    let passed = edge.iter().find(|(k, _)| k == "ApiOriginDomain").map(|(_, v)| v.as_str());
+    assert_eq!(passed, Some(written.replace("${Environment}", env.stage.as_str()).as_str()));
 }
 
 #[test]
