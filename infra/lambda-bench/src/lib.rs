@@ -271,9 +271,9 @@ fn init_work(function: &str) -> &'static str {
 /// Runs the plan against moto (table, topic, secret) and writes `target/bench/lambda.md` and `.json`.
 pub async fn run(root: &Path, plan: &Plan) -> Result<PathBuf, BenchError> {
     let setup = |e: String| BenchError::Setup(e);
-    let moto = booking_aws::moto::MotoServer::start().await.map_err(|e| setup(e.to_string()))?;
+    let moto = booking_local_aws::moto::MotoServer::start().await.map_err(|e| setup(e.to_string()))?;
     let config = moto.sdk_config();
-    booking_aws::DynamoStore::new(&config, String::from("bench-bookings")).create_table().await.map_err(|e| setup(e.to_string()))?;
+    booking_local_aws::create_table(&config, "bench-bookings").await.map_err(|e| setup(e.to_string()))?;
     let secret = aws_sdk_secretsmanager::Client::new(&config)
         .create_secret()
         .name("bench/stripe")
@@ -300,6 +300,7 @@ pub async fn run(root: &Path, plan: &Plan) -> Result<PathBuf, BenchError> {
         let mut env = base.clone();
         match function {
             "notify" => env.push(("NOTIFY_TOPIC_ARN".into(), topic_arn.clone())),
+            "query" => {}
             _ => env.push(("STRIPE_SECRET_ARN".into(), secret_arn.clone())),
         }
         env
