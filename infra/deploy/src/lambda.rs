@@ -8,6 +8,8 @@ use std::process::Command;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use booking_functions::FunctionName;
+
 use crate::elf::{self, GlibcVersion, Machine};
 use crate::{DeployError, archive};
 
@@ -57,23 +59,51 @@ impl Arch {
     }
 }
 
-/// The cargo-lambda invocation that builds `binaries` of `package` for `arch` with the Lambda profile. The
-/// profile's settings are the workspace's (`--disable-optimizations` stops cargo-lambda from adding its own).
-pub fn build_command(cargo_lambda: &Path, root: &Path, package: &str, binaries: &[&str], arch: Arch) -> Command {
+/// The Cargo features of a function's build: `stripe` only for a function its `FunctionSpec` wires with the
+/// payment provider, and never the local stack's `local`. So query and notify do not link async-stripe, and no zip
+/// links the embedded store (see `[features]` in services/functions/Cargo.toml).
+pub fn features(function: &str) -> Vec<&'static str> {
+    let pays = FunctionName::ALL.iter().any(|f| f.as_str() == function && f.spec().payments);
+    if pays { vec!["stripe"] } else { Vec::new() }
+}
+
+/// `functions` grouped by their feature set, in first-seen order: one cargo invocation per group, since one
+/// invocation unifies the features of every binary it builds.
+pub fn build_groups<'a>(functions: &[&'a str]) -> Vec<(Vec<&'static str>, Vec<&'a str>)> {
+    let mut groups: Vec<(Vec<&'static str>, Vec<&'a str>)> = Vec::new();
+    for function in functions {
+        let features = features(function);
+        match groups.iter_mut().find(|(f, _)| *f == features) {
+            Some((_, members)) => members.push(function),
+            None => groups.push((features, vec![function])),
+        }
+    }
+    groups
+}
+
+/// The cargo-lambda invocation that builds `binaries` of `package` for `arch` with the Lambda profile and exactly
+/// `features` (no defaults). The profile's settings are the workspace's (`--disable-optimizations` stops
+/// cargo-lambda from adding its own).
+pub fn build_command(cargo_lambda: &Path, root: &Path, package: &str, binaries: &[&str], features: &[&str], arch: Arch) -> Command {
     let mut command = Command::new(cargo_lambda);
     command
         .args(["lambda", "build", "--locked", "--profile", PROFILE, "--disable-optimizations", "--output-format", "binary"])
-        .args(["--target", &arch.zig_target(), "--package", package])
+        .args(["--target", &arch.zig_target(), "--package", package, "--no-default-features"])
         .current_dir(root);
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
+    }
     for binary in binaries {
         command.args(["--bin", binary]);
     }
     command
 }
 
-/// Where cargo leaves a binary of that build.
-pub fn binary_path(target_dir: &Path, arch: Arch, binary: &str) -> PathBuf {
-    target_dir.join(arch.triple()).join(PROFILE).join(binary)
+/// Where cargo-lambda leaves a binary it built: it moves it out of cargo's directory to
+/// `target/lambda/<binary>/bootstrap`, whatever the architecture. So the next build of the same binary (the other
+/// architecture) replaces it: take it (zip it, copy it) right after its build, and check its ELF machine.
+pub fn binary_path(target_dir: &Path, binary: &str) -> PathBuf {
+    target_dir.join("lambda").join(binary).join("bootstrap")
 }
 
 /// One built function.
@@ -108,25 +138,33 @@ pub fn bootstrap_zip(binary: &[u8]) -> Result<Vec<u8>, DeployError> {
     archive::zip(&[archive::Entry { name: "bootstrap".into(), mode: 0o755, data: binary.to_vec() }])
 }
 
-/// Verifies a built binary and writes `target/lambda/<function>/bootstrap.zip`.
-pub fn package(root: &Path, target_dir: &Path, function: &str, arch: Arch) -> Result<Artifact, DeployError> {
-    let binary_path = binary_path(target_dir, arch, function);
-    let binary = std::fs::read(&binary_path).map_err(|source| DeployError::Read { path: binary_path.clone(), source })?;
-    let max_glibc = verify(&binary, arch).map_err(|e| DeployError::Artifact { function: function.to_owned(), source: Box::new(e) })?;
-    let zip = bootstrap_zip(&binary)?;
-    let dir = target_dir.join("lambda").join(function);
-    std::fs::create_dir_all(&dir).map_err(|source| DeployError::Write { path: dir.clone(), source })?;
-    let zip_path = dir.join("bootstrap.zip");
-    std::fs::write(&zip_path, &zip).map_err(|source| DeployError::Write { path: zip_path.clone(), source })?;
-    Ok(Artifact {
+/// Verifies a built binary and zips it: the artifact (with `zip` left empty: it is not written anywhere) and the
+/// zip's bytes.
+pub fn artifact(function: &str, binary: &[u8], arch: Arch) -> Result<(Artifact, Vec<u8>), DeployError> {
+    let max_glibc = verify(binary, arch).map_err(|e| DeployError::Artifact { function: function.to_owned(), source: Box::new(e) })?;
+    let zip = bootstrap_zip(binary)?;
+    let artifact = Artifact {
         function: function.to_owned(),
-        zip: relative(root, &zip_path),
+        zip: String::new(),
         zip_bytes: zip.len() as u64,
         zip_sha256: sha256_hex(&zip),
         binary_bytes: binary.len() as u64,
         arch,
         max_glibc: max_glibc.map(|v| v.to_string()),
-    })
+    };
+    Ok((artifact, zip))
+}
+
+/// Verifies a built binary and writes `target/lambda/<function>/bootstrap.zip`.
+pub fn package(root: &Path, target_dir: &Path, function: &str, arch: Arch) -> Result<Artifact, DeployError> {
+    let binary_path = binary_path(target_dir, function);
+    let binary = std::fs::read(&binary_path).map_err(|source| DeployError::Read { path: binary_path.clone(), source })?;
+    let (artifact, zip) = artifact(function, &binary, arch)?;
+    let dir = target_dir.join("lambda").join(function);
+    std::fs::create_dir_all(&dir).map_err(|source| DeployError::Write { path: dir.clone(), source })?;
+    let zip_path = dir.join("bootstrap.zip");
+    std::fs::write(&zip_path, &zip).map_err(|source| DeployError::Write { path: zip_path.clone(), source })?;
+    Ok(Artifact { zip: relative(root, &zip_path), ..artifact })
 }
 
 /// `target/lambda/manifest.json`: what was built, from which commit. No timestamps, so that it is reproducible too.
@@ -206,6 +244,12 @@ mod tests {
     fn targets_al2023_glibc() {
         assert_eq!(Arch::Arm64.zig_target(), "aarch64-unknown-linux-gnu.2.34");
         assert_eq!(Arch::X86_64.zig_target(), "x86_64-unknown-linux-gnu.2.34");
+    }
+
+    #[test]
+    fn only_the_functions_that_pay_build_with_stripe() {
+        assert_eq!(FUNCTIONS.to_vec(), FunctionName::ALL.map(FunctionName::as_str).to_vec());
+        assert_eq!(build_groups(&FUNCTIONS), [(vec!["stripe"], vec!["payment", "record", "sweeper"]), (vec![], vec!["query", "notify"])]);
     }
 
     #[test]
