@@ -13,7 +13,7 @@
 //!   a Lambda Runtime API emulator and peak memory, each against the hello-world floor built with the same
 //!   profile (`infra/lambda-bench`). Writes `target/bench/lambda.md` and `target/bench/lambda.json`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::Result;
@@ -69,45 +69,33 @@ fn lambda(root: &Path, runs: usize) -> Result<()> {
     let target = root.join("target");
     let arm64 = match Manifest::load(&target) {
         Ok(m) if m.artifacts.len() == FUNCTIONS.len() && m.artifacts.iter().all(|a| a.arch == Arch::Arm64) => m,
-        _ => ship::build(root, &ship::BuildArgs { arch: ship::ArchArg::Arm64, functions: Vec::new() })?,
+        _ => ship::build(root, &ship::BuildArgs { arch: ship::ArchArg::Arm64, functions: Vec::new(), rehearsal: false })?,
     };
-    ship::compile(root, lambda::PACKAGE, &FUNCTIONS, Arch::X86_64)?;
-    ship::compile(root, "lambda-floor", &["hello"], Arch::X86_64)?;
-    let x86 = |name: &str| -> Result<lambda::Artifact> {
-        let binary = lambda::binary_path(&target, Arch::X86_64, name);
-        let bytes = std::fs::read(&binary)?;
-        let max_glibc = lambda::verify(&bytes, Arch::X86_64)?;
-        let zip = lambda::bootstrap_zip(&bytes)?;
-        Ok(lambda::Artifact {
-            function: name.into(),
-            zip: String::new(),
-            zip_bytes: zip.len() as u64,
-            zip_sha256: lambda::sha256_hex(&zip),
-            binary_bytes: bytes.len() as u64,
-            arch: Arch::X86_64,
-            max_glibc: max_glibc.map(|v| v.to_string()),
-        })
+    // The x86_64 binaries run here; each is copied out of cargo's directory as soon as its group is built.
+    let run_dir = target.join("bench").join("lambda-x86_64");
+    std::fs::create_dir_all(&run_dir)?;
+    let x86 = |name: &str| -> Result<(PathBuf, lambda::Artifact)> {
+        let binary = std::fs::read(lambda::binary_path(&target, name))?;
+        let kept = run_dir.join(name);
+        std::fs::write(&kept, &binary)?;
+        std::fs::set_permissions(&kept, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+        Ok((kept, lambda::artifact(name, &binary, Arch::X86_64)?.0))
     };
+    let functions = ship::compile_functions(root, &FUNCTIONS, Arch::X86_64, x86)?;
+    ship::compile(root, ship::FLOOR_PACKAGE, &[ship::FLOOR_BINARY], &[], Arch::X86_64)?;
+    let (floor_x86_binary, floor_x86) = x86(ship::FLOOR_BINARY)?;
     let floor_arm64 = {
-        ship::compile(root, "lambda-floor", &["hello"], Arch::Arm64)?;
-        let bytes = std::fs::read(lambda::binary_path(&target, Arch::Arm64, "hello"))?;
-        let zip = lambda::bootstrap_zip(&bytes)?;
-        lambda::Artifact {
-            function: "floor".into(),
-            zip: String::new(),
-            zip_bytes: zip.len() as u64,
-            zip_sha256: lambda::sha256_hex(&zip),
-            binary_bytes: bytes.len() as u64,
-            arch: Arch::Arm64,
-            max_glibc: lambda::verify(&bytes, Arch::Arm64)?.map(|v| v.to_string()),
-        }
+        ship::compile(root, ship::FLOOR_PACKAGE, &[ship::FLOOR_BINARY], &[], Arch::Arm64)?;
+        let binary = std::fs::read(lambda::binary_path(&target, ship::FLOOR_BINARY))?;
+        lambda::artifact("floor", &binary, Arch::Arm64)?.0
     };
     let plan = lambda_bench::Plan {
         functions: FUNCTIONS
             .iter()
-            .map(|f| Ok((f.to_string(), lambda::binary_path(&target, Arch::X86_64, f), arm64.artifact(f).cloned(), Some(x86(f)?))))
-            .collect::<Result<_>>()?,
-        floor: (lambda::binary_path(&target, Arch::X86_64, "hello"), Some(floor_arm64), Some(x86("hello")?)),
+            .zip(functions)
+            .map(|(f, (binary, x86))| (f.to_string(), binary, arm64.artifact(f).cloned(), Some(x86)))
+            .collect(),
+        floor: (floor_x86_binary, Some(floor_arm64), Some(floor_x86)),
         runs,
     };
     let report = tokio::runtime::Runtime::new()?.block_on(lambda_bench::run(root, &plan))?;

@@ -105,6 +105,7 @@ fn main() -> Result<()> {
             let code = ops::run(&args)?;
             std::process::exit(i32::from(code))
         }
+        Cmd::Build(args) if args.rehearsal => ship::rehearse_build(&root),
         Cmd::Build(args) => ship::build(&root, &args).map(|_| ()),
         Cmd::Deploy(args) => ship::deploy(&root, &args),
         Cmd::Destroy(args) => ship::destroy(&root, &args),
@@ -122,6 +123,8 @@ fn check() -> Result<()> {
     // `machete` as a directory and fail in CI.
     run("unused dependencies", cargo().arg("machete").env_remove("CARGO_PKG_NAME"))?;
     test()?;
+    // Lambda zips: the toolchain, the verification and reproducibility, on the floor only (ship.rs says why).
+    ship::rehearse_build(&project_root()?)?;
     policy::check(&project_root()?, policy::Scope::ToolsOnly)?;
     browser::test(&project_root()?)?;
     eprintln!("\nxtask check: all steps passed in {:.0?}", started.elapsed());

@@ -38,6 +38,10 @@ pub struct BuildArgs {
     /// Build only this function (repeatable); default: all five.
     #[arg(long = "function", value_parser = clap::builder::PossibleValuesParser::new(FUNCTIONS))]
     pub functions: Vec<String>,
+    /// Only the bounded rehearsal `cargo xtask check` runs: the hello-world floor built twice for arm64, verified,
+    /// the zips compared.
+    #[arg(long, conflicts_with_all = ["arch", "functions"])]
+    pub rehearsal: bool,
 }
 
 /// `cargo xtask deploy` options.
@@ -84,10 +88,9 @@ pub fn build(root: &Path, args: &BuildArgs) -> Result<Manifest> {
         true => FUNCTIONS.to_vec(),
         false => args.functions.iter().map(String::as_str).collect(),
     };
-    compile(root, lambda::PACKAGE, &functions, arch)?;
     let target = target_dir(root);
     let (commit, dirty) = lambda::source_state(root)?;
-    let artifacts = functions.iter().map(|f| lambda::package(root, &target, f, arch)).collect::<Result<Vec<_>, _>>()?;
+    let artifacts = compile_functions(root, &functions, arch, |f| Ok(lambda::package(root, &target, f, arch)?))?;
     let manifest = Manifest { commit, dirty, profile: lambda::PROFILE.into(), artifacts }.write(&target)?;
     eprintln!("\n    {:<8}  {:>10}  {:>11}  {:<7}  {:<11}  sha256", "function", "zip", "binary", "arch", "max glibc");
     for a in &manifest.artifacts {
@@ -119,8 +122,71 @@ pub fn build(root: &Path, args: &BuildArgs) -> Result<Manifest> {
     Ok(manifest)
 }
 
+/// The build rehearsal inside `cargo xtask check`, bounded to what CI can afford: the hello-world floor
+/// (`infra/lambda-floor`), built for arm64 exactly as the functions are (cargo-lambda and Zig from .venv, the Rust
+/// target, profile `lambda`, glibc 2.34), verified (ELF machine, newest glibc symbol) and zipped; then built again
+/// from a clean state, which must give a byte-identical zip. It proves the toolchain a fresh machine installs and
+/// the reproducibility of the whole path, source to zip. The five functions are not built here: a cold arm64
+/// release build of the AWS SDK and async-stripe with fat LTO is ~20 min on 2 cores (README, "Deploying").
+pub fn rehearse_build(root: &Path) -> Result<()> {
+    let started = Instant::now();
+    let arch = Arch::Arm64;
+    let target = target_dir(root);
+    let build = || -> Result<(lambda::Artifact, Vec<u8>)> {
+        let path = lambda::binary_path(&target, FLOOR_BINARY);
+        // Not the previous build's binary if this one failed to leave its own.
+        if path.exists() {
+            std::fs::remove_file(&path)?;
+        }
+        compile(root, FLOOR_PACKAGE, &[FLOOR_BINARY], &[], arch)?;
+        let binary = std::fs::read(&path)?;
+        lambda::artifact("floor", &binary, arch).context("the floor does not run on provided.al2023 arm64")
+    };
+    let (artifact, first) = build()?;
+    run(
+        "forget the floor's build",
+        crate::cargo().args(["clean", "--profile", lambda::PROFILE, "--target", arch.triple(), "--package", FLOOR_PACKAGE]),
+    )?;
+    let (_, second) = build()?;
+    if first != second {
+        bail!(
+            "the floor built twice from the same source gave different zips ({} vs {}): the build is not reproducible",
+            lambda::sha256_hex(&first),
+            lambda::sha256_hex(&second)
+        );
+    }
+    eprintln!(
+        "<== lambda build rehearsal ok: floor arm64 zip {} bytes, max {}, sha256 {} twice, in {:.0?}",
+        first.len(),
+        artifact.max_glibc.as_deref().unwrap_or("no glibc symbol"),
+        &lambda::sha256_hex(&first)[..16],
+        started.elapsed()
+    );
+    Ok(())
+}
+
+/// The hello-world Lambda the benchmark and the build rehearsal measure against.
+pub const FLOOR_PACKAGE: &str = "lambda-floor";
+pub const FLOOR_BINARY: &str = "hello";
+
+/// The functions' binaries, one `cargo lambda build` per dependency set (`lambda::build_groups`), each handed to
+/// `take` as soon as its group is built (`lambda::binary_path`: a later build of the same binary for the other
+/// architecture would replace it).
+pub fn compile_functions<T>(root: &Path, functions: &[&str], arch: Arch, mut take: impl FnMut(&str) -> Result<T>) -> Result<Vec<T>> {
+    let mut taken = Vec::new();
+    for (features, binaries) in lambda::build_groups(functions) {
+        compile(root, lambda::PACKAGE, &binaries, &features, arch)?;
+        for binary in binaries {
+            taken.push((binary, take(binary)?));
+        }
+    }
+    // In the order asked for, not the order built.
+    taken.sort_by_key(|(f, _)| functions.iter().position(|g| g == f));
+    Ok(taken.into_iter().map(|(_, t)| t).collect())
+}
+
 /// `cargo lambda build` of `binaries` with the project's cargo-lambda and Zig (.venv) and the Rust target.
-pub fn compile(root: &Path, package: &str, binaries: &[&str], arch: Arch) -> Result<()> {
+pub fn compile(root: &Path, package: &str, binaries: &[&str], features: &[&str], arch: Arch) -> Result<()> {
     pyenv::ensure(root)?;
     if Command::new("rustup").arg("--version").output().is_ok_and(|o| o.status.success()) {
         run("rust target", Command::new("rustup").args(["target", "add", arch.triple()]))?;
@@ -129,9 +195,12 @@ pub fn compile(root: &Path, package: &str, binaries: &[&str], arch: Arch) -> Res
     let path = std::env::join_paths(
         std::iter::once(venv_bin.clone()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
     )?;
-    let mut command = lambda::build_command(&pyenv::bin(root, "cargo-lambda"), root, package, binaries, arch);
+    let mut command = lambda::build_command(&pyenv::bin(root, "cargo-lambda"), root, package, binaries, features, arch);
     command.env("PATH", path);
-    run(&format!("cargo lambda build ({}, profile {})", arch.zig_target(), lambda::PROFILE), &mut command)
+    run(
+        &format!("cargo lambda build ({}, profile {}, features [{}])", arch.zig_target(), lambda::PROFILE, features.join(",")),
+        &mut command,
+    )
 }
 
 pub fn deploy(root: &Path, args: &DeployArgs) -> Result<()> {

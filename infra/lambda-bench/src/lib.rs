@@ -259,10 +259,11 @@ pub struct Plan {
 /// What init does per function (from `services/functions/src/wiring.rs`), for the report.
 fn init_work(function: &str) -> &'static str {
     match function {
-        "payment" | "record" | "query" | "sweeper" => {
+        "payment" | "record" | "sweeper" => {
             "SDK config, catalogue parse, DynamoDB client, Stripe keys from Secrets Manager (one call), Stripe client"
         }
-        "notify" => "SDK config, catalogue parse, DynamoDB and SNS clients",
+        "query" => "SDK config, catalogue parse, DynamoDB client (no Stripe: not linked)",
+        "notify" => "SDK config, catalogue parse, DynamoDB and SNS clients (no Stripe: not linked)",
         "payment (keys in env)" => "as payment, but STRIPE_SECRET_KEY from the environment: no Secrets Manager call",
         _ => "lambda_runtime only",
     }

@@ -128,3 +128,56 @@ fn record_error(shared: &Shared, body: Bytes) {
     }
     shared.done.notify_waiters();
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// One HTTP/1.1 request over a fresh connection, as lambda_runtime's client sends them; the raw response.
+    async fn request(address: &str, head: &str, body: &[u8]) -> String {
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        let request = format!("{head} HTTP/1.1\r\nhost: {address}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+        stream.write_all(request.as_bytes()).await.unwrap();
+        stream.write_all(body).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        response
+    }
+
+    #[tokio::test]
+    async fn hands_out_the_event_once_and_records_the_response() {
+        let api = RuntimeApi::start(br#"{"hello":1}"#.to_vec()).await.unwrap();
+        let started = Instant::now();
+        let next = request(&api.address, "GET /2018-06-01/runtime/invocation/next", b"").await;
+        assert!(next.starts_with("HTTP/1.1 200"), "{next}");
+        assert!(next.contains(&format!("lambda-runtime-aws-request-id: {REQUEST_ID}")), "{next}");
+        assert!(next.ends_with(r#"{"hello":1}"#), "{next}");
+        let posted = request(&api.address, &format!("POST /2018-06-01/runtime/invocation/{REQUEST_ID}/response"), b"{\"ok\":true}").await;
+        assert!(posted.starts_with("HTTP/1.1 202"), "{posted}");
+        let observed = api.finished().await;
+        let (first_next, (responded, body)) = (observed.first_next.unwrap(), observed.response.unwrap());
+        assert!(started <= first_next && first_next <= responded);
+        assert_eq!(body, b"{\"ok\":true}");
+        assert_eq!(observed.error, None);
+        // A second `next` waits, as Lambda does between invocations: nothing answers it.
+        let second = tokio::time::timeout(
+            std::time::Duration::from_millis(200),
+            request(&api.address, "GET /2018-06-01/runtime/invocation/next", b""),
+        )
+        .await;
+        assert!(second.is_err(), "a second event was handed out");
+    }
+
+    #[tokio::test]
+    async fn an_init_error_ends_the_measurement() {
+        let api = RuntimeApi::start(b"{}".to_vec()).await.unwrap();
+        request(&api.address, "POST /2018-06-01/runtime/init/error", br#"{"errorMessage":"TABLE_NAME missing"}"#).await;
+        let observed = api.finished().await;
+        assert_eq!(observed.error.as_deref(), Some(r#"{"errorMessage":"TABLE_NAME missing"}"#));
+        assert!(observed.response.is_none() && observed.first_next.is_none());
+    }
+}
