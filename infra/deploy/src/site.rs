@@ -258,6 +258,10 @@ pub fn resolve(from: &str, target: &str) -> Option<String> {
             other => segments.push(other),
         }
     }
+    // A directory is its index.html, as the viewer-request function serves it (`href="/"` is the home page).
+    if path.ends_with('/') {
+        segments.push("index.html");
+    }
     Some(segments.join("/"))
 }
 
@@ -366,6 +370,8 @@ mod tests {
         assert_eq!(resolve("js/book.js", "./core.js").as_deref(), Some("js/core.js"));
         assert_eq!(resolve("js/book.js", "../app.css").as_deref(), Some("app.css"));
         assert_eq!(resolve("index.html", "/js/home.js").as_deref(), Some("js/home.js"));
+        assert_eq!(resolve("book.html", "/").as_deref(), Some("index.html"));
+        assert_eq!(resolve("js/book.js", "../").as_deref(), Some("index.html"));
         assert_eq!(resolve("index.html", "search.html?guests=2#x").as_deref(), Some("search.html"));
         assert_eq!(resolve("index.html", "https://js.stripe.com/v3/"), None);
         assert_eq!(resolve("index.html", "#main"), None);
