@@ -9,14 +9,17 @@
 //!   the same run. Writes `target/bench/audit.md` and `target/bench/audit.json`.
 //! - `cargo xtask bench emf`: bytes and time the EMF emitter adds to one invocation, against a floor measured in
 //!   the same run (`observability/emf/benches/invocation.rs`, release build). Writes `target/bench/emf.md`.
+//! - `cargo xtask bench lambda`: the functions' sizes (arm64 as shipped, x86_64 as run here), cold start against
+//!   a Lambda Runtime API emulator and peak memory, each against the hello-world floor built with the same
+//!   profile (`infra/lambda-bench`). Writes `target/bench/lambda.md` and `target/bench/lambda.json`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::Result;
 use clap::ValueEnum;
 
-use crate::{browser, cargo, run};
+use crate::{browser, cargo, run, ship};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Part {
@@ -26,6 +29,8 @@ pub enum Part {
     Audit,
     /// The EMF emitter: bytes and latency per invocation over a floor.
     Emf,
+    /// The Lambda functions: sizes, cold start and peak memory against a hello-world floor.
+    Lambda,
 }
 
 #[derive(Debug, clap::Args)]
@@ -33,6 +38,9 @@ pub struct Args {
     /// What to measure.
     #[arg(value_enum, default_value_t = Part::Site)]
     part: Part,
+    /// Cold starts per function (`lambda`).
+    #[arg(long, default_value_t = 20)]
+    runs: usize,
 }
 
 pub fn bench(root: &Path, args: &Args) -> Result<()> {
@@ -51,7 +59,49 @@ pub fn bench(root: &Path, args: &Args) -> Result<()> {
                 .args(["bench", "--package", "emf", "--bench", "invocation", "--locked", "--", "--report"])
                 .arg(root.join("target").join("bench").join("emf.md")),
         ),
+        Part::Lambda => lambda(root, args.runs),
     }
+}
+
+/// Builds what it measures (x86_64 functions and floor; arm64 functions if target/lambda has none), then runs it.
+fn lambda(root: &Path, runs: usize) -> Result<()> {
+    use infra_deploy::lambda::{self, Arch, FUNCTIONS, Manifest};
+    let target = root.join("target");
+    let arm64 = match Manifest::load(&target) {
+        Ok(m) if m.artifacts.len() == FUNCTIONS.len() && m.artifacts.iter().all(|a| a.arch == Arch::Arm64) => m,
+        _ => ship::build(root, &ship::BuildArgs { arch: ship::ArchArg::Arm64, functions: Vec::new(), rehearsal: false })?,
+    };
+    // The x86_64 binaries run here; each is copied out of cargo's directory as soon as its group is built.
+    let run_dir = target.join("bench").join("lambda-x86_64");
+    std::fs::create_dir_all(&run_dir)?;
+    let x86 = |name: &str| -> Result<(PathBuf, lambda::Artifact)> {
+        let binary = std::fs::read(lambda::binary_path(&target, name))?;
+        let kept = run_dir.join(name);
+        std::fs::write(&kept, &binary)?;
+        std::fs::set_permissions(&kept, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+        Ok((kept, lambda::artifact(name, &binary, Arch::X86_64)?.0))
+    };
+    let functions = ship::compile_functions(root, &FUNCTIONS, Arch::X86_64, x86)?;
+    ship::compile(root, ship::FLOOR_PACKAGE, &[ship::FLOOR_BINARY], &[], Arch::X86_64)?;
+    let (floor_x86_binary, floor_x86) = x86(ship::FLOOR_BINARY)?;
+    let floor_arm64 = {
+        ship::compile(root, ship::FLOOR_PACKAGE, &[ship::FLOOR_BINARY], &[], Arch::Arm64)?;
+        let binary = std::fs::read(lambda::binary_path(&target, ship::FLOOR_BINARY))?;
+        lambda::artifact("floor", &binary, Arch::Arm64)?.0
+    };
+    let plan = lambda_bench::Plan {
+        functions: FUNCTIONS
+            .iter()
+            .zip(functions)
+            .map(|(f, (binary, x86))| (f.to_string(), binary, arm64.artifact(f).cloned(), Some(x86)))
+            .collect(),
+        floor: (floor_x86_binary, Some(floor_arm64), Some(floor_x86)),
+        runs,
+    };
+    let report = tokio::runtime::Runtime::new()?.block_on(lambda_bench::run(root, &plan))?;
+    eprintln!("\n{}", std::fs::read_to_string(&report)?);
+    eprintln!("<== wrote {}", report.display());
+    Ok(())
 }
 
 fn site(root: &Path) -> Result<()> {

@@ -15,6 +15,7 @@ mod browser;
 mod ops;
 mod policy;
 mod pyenv;
+mod ship;
 
 #[derive(Debug, Parser)]
 #[command(about = "Hotel booking project tasks")]
@@ -62,6 +63,13 @@ enum Cmd {
     Audit(Box<audit::Args>),
     /// An environment's funnel, payment failures, refunds pending, p99 latency and alarms not OK, from CloudWatch.
     Ops(ops::Args),
+    /// Lambda zips (arm64 by default; glibc and CPU verified, reproducible) and target/lambda/manifest.json;
+    /// the packaged site under target/site.
+    Build(ship::BuildArgs),
+    /// Deploy an environment (infra/env/<NAME>.toml) through CloudFormation change sets, then sync the site.
+    Deploy(ship::DeployArgs),
+    /// Delete an environment's stacks after its name is typed back; retained data stays.
+    Destroy(ship::DestroyArgs),
 }
 
 fn main() -> Result<()> {
@@ -112,6 +120,10 @@ fn main() -> Result<()> {
             let code = ops::run(&args)?;
             std::process::exit(i32::from(code))
         }
+        Cmd::Build(args) if args.rehearsal => ship::rehearse_build(&root),
+        Cmd::Build(args) => ship::build(&root, &args).map(|_| ()),
+        Cmd::Deploy(args) => ship::deploy(&root, &args),
+        Cmd::Destroy(args) => ship::destroy(&root, &args),
     }
 }
 
@@ -126,6 +138,8 @@ fn check() -> Result<()> {
     // `machete` as a directory and fail in CI.
     run("unused dependencies", cargo().arg("machete").env_remove("CARGO_PKG_NAME"))?;
     test()?;
+    // Lambda zips: the toolchain, the verification and reproducibility, on the floor only (ship.rs says why).
+    ship::rehearse_build(&project_root()?)?;
     policy::check(&project_root()?, policy::Scope::ToolsOnly)?;
     browser::test(&project_root()?)?;
     eprintln!("\nxtask check: all steps passed in {:.0?}", started.elapsed());

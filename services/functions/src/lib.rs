@@ -13,6 +13,9 @@ pub mod metrics;
 pub mod notify;
 pub mod payment;
 pub mod query;
+#[cfg(feature = "stripe")]
+/// Stripe's webhook: only with the `stripe` feature (see Cargo.toml), as is the wiring of the functions that pay.
+#[cfg(feature = "stripe")]
 pub mod record;
 pub mod scope;
 pub mod sweeper;

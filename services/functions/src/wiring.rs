@@ -11,24 +11,35 @@
 
 use std::sync::Arc;
 
-use booking_app::{MoneyPorts, NotifyPorts, ReadPorts, SettlePorts};
-use booking_aws::{AwsNotifier, DynamoStore, OutboxMarking, SesSettings, sdk_config, stripe_secrets};
+use booking_app::{NotifyPorts, ReadPorts};
+use booking_aws::{AwsNotifier, DynamoStore, OutboxMarking, SesSettings, sdk_config};
 use booking_domain::Hotel;
-use booking_embedded::{EmbeddedStore, FileOutbox};
 use booking_ports::{BookingStore, Clock, Notifier};
-use booking_stripe::{StripeConfig, StripeGateway};
 
-use crate::config::{
-    CommonSettings, ConfigError, NotifierSettings, NotifySettings, OutboxDelivery, PaymentSettings, QuerySettings, RecordSettings,
-    STRIPE_SECRET_ARN, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, Secret, StoreSettings, StripeKeys, StripeSettings, SweeperSettings,
-};
-use crate::functions::{FunctionSpec, NOTIFY, PAYMENT, QUERY, RECORD, SWEEPER};
+use crate::config::{CommonSettings, ConfigError, NotifierSettings, NotifySettings, OutboxDelivery, QuerySettings, StoreSettings};
+use crate::functions::{FunctionSpec, NOTIFY, QUERY};
 use crate::notify::Notify;
-use crate::payment::Payment;
 use crate::query::Query;
-use crate::record::Record;
 use crate::scope::ScopedStore;
-use crate::sweeper::Sweeper;
+#[cfg(feature = "stripe")]
+use stripe_wiring::*;
+
+/// What only the functions that pay use (the `stripe` feature).
+#[cfg(feature = "stripe")]
+mod stripe_wiring {
+    pub(super) use booking_app::{MoneyPorts, SettlePorts};
+    pub(super) use booking_aws::stripe_secrets;
+    pub(super) use booking_stripe::{StripeConfig, StripeGateway};
+
+    pub(super) use crate::config::{
+        PaymentSettings, RecordSettings, STRIPE_SECRET_ARN, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, Secret, StripeKeys, StripeSettings,
+        SweeperSettings,
+    };
+    pub(super) use crate::functions::{PAYMENT, RECORD, SWEEPER};
+    pub(super) use crate::payment::Payment;
+    pub(super) use crate::record::Record;
+    pub(super) use crate::sweeper::Sweeper;
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum WiringError {
@@ -38,6 +49,7 @@ pub enum WiringError {
     Open { what: &'static str, reason: String },
 }
 
+#[cfg(feature = "stripe")]
 pub async fn payment(settings: PaymentSettings, clock: Arc<dyn Clock>) -> Result<Payment, WiringError> {
     let base = Base::open(&settings.common, &PAYMENT).await?;
     let (payments, _) = stripe(&settings.stripe, &base).await?;
@@ -45,6 +57,7 @@ pub async fn payment(settings: PaymentSettings, clock: Arc<dyn Clock>) -> Result
     Ok(Payment::new(money(base, payments, clock), emitter))
 }
 
+#[cfg(feature = "stripe")]
 pub async fn record(settings: RecordSettings, clock: Arc<dyn Clock>) -> Result<Record, WiringError> {
     let base = Base::open(&settings.common, &RECORD).await?;
     let (payments, webhook_secret) = stripe(&settings.stripe, &base).await?;
@@ -67,9 +80,13 @@ pub async fn notify(settings: NotifySettings, clock: Arc<dyn Clock>) -> Result<N
             SesSettings { from_address: ses_from_address.clone(), configuration_set: ses_configuration_set.clone() },
             booking_events_topic_arn.clone(),
         )),
+        #[cfg(feature = "local")]
         NotifierSettings::OutboxFile { path } => Arc::new(
-            FileOutbox::open(path, clock.clone()).map_err(|e| WiringError::Open { what: "the outbox file", reason: e.to_string() })?,
+            booking_embedded::FileOutbox::open(path, clock.clone())
+                .map_err(|e| WiringError::Open { what: "the outbox file", reason: e.to_string() })?,
         ),
+        #[cfg(not(feature = "local"))]
+        NotifierSettings::OutboxFile { .. } => return Err(not_in_this_build("the outbox file")),
     };
     let store = base.store;
     Ok(Notify::new(
@@ -78,6 +95,7 @@ pub async fn notify(settings: NotifySettings, clock: Arc<dyn Clock>) -> Result<N
     ))
 }
 
+#[cfg(feature = "stripe")]
 pub async fn sweeper(settings: SweeperSettings, clock: Arc<dyn Clock>) -> Result<Sweeper, WiringError> {
     let base = Base::open(&settings.common, &SWEEPER).await?;
     let (payments, _) = stripe(&settings.stripe, &base).await?;
@@ -107,18 +125,25 @@ impl Base {
                 };
                 Arc::new(DynamoStore::new(&aws, table.clone(), marking))
             }
+            #[cfg(feature = "local")]
             StoreSettings::Embedded { path } => {
                 if let Some(dir) = path.parent() {
                     std::fs::create_dir_all(dir).map_err(|e| WiringError::Open { what: "the data directory", reason: e.to_string() })?;
                 }
-                Arc::new(EmbeddedStore::open(path).map_err(|e| WiringError::Open { what: "the embedded store", reason: e.to_string() })?)
+                Arc::new(
+                    booking_embedded::EmbeddedStore::open(path)
+                        .map_err(|e| WiringError::Open { what: "the embedded store", reason: e.to_string() })?,
+                )
             }
+            #[cfg(not(feature = "local"))]
+            StoreSettings::Embedded { .. } => return Err(not_in_this_build("the embedded store")),
         };
         let emitter = crate::metrics::emitter(&common.metrics, spec)?;
         Ok(Base { hotel, store: Arc::new(ScopedStore::new(store, spec)), aws, emitter })
     }
 }
 
+#[cfg(feature = "stripe")]
 fn money(base: Base, payments: Arc<dyn booking_ports::PaymentGateway>, clock: Arc<dyn Clock>) -> MoneyPorts {
     let store = base.store;
     MoneyPorts {
@@ -127,6 +152,7 @@ fn money(base: Base, payments: Arc<dyn booking_ports::PaymentGateway>, clock: Ar
     }
 }
 
+#[cfg(feature = "stripe")]
 /// The Stripe adapter and the webhook secret, from Secrets Manager or from the settings.
 async fn stripe(settings: &StripeSettings, base: &Base) -> Result<(Arc<dyn booking_ports::PaymentGateway>, Option<Secret>), WiringError> {
     let (secret_key, webhook_secret) = match &settings.keys {
@@ -141,4 +167,10 @@ async fn stripe(settings: &StripeSettings, base: &Base) -> Result<(Arc<dyn booki
     let gateway = StripeGateway::new(&StripeConfig { secret_key: secret_key.expose().to_owned(), base_url: settings.base_url.clone() })
         .map_err(|e| ConfigError::Invalid { name: STRIPE_SECRET_KEY, reason: e.to_string() })?;
     Ok((Arc::new(gateway), webhook_secret))
+}
+
+/// DATA_DIR asks for the local stack's adapters, which a Lambda build leaves out (the `local` feature).
+#[cfg(not(feature = "local"))]
+fn not_in_this_build(what: &'static str) -> WiringError {
+    WiringError::Open { what, reason: "DATA_DIR is for the local stack; this build has no `local` feature (set TABLE_NAME)".into() }
 }
