@@ -85,6 +85,8 @@ export function explain(error) {
       return { title: 'Check your details', text: server };
     case 'cancellation_closed':
       return { title: 'This booking can no longer be cancelled online', text: `${server}` };
+    case 'booking_not_confirmed':
+      return { title: 'Not confirmed yet', text: `${server} Reload the page to see where the booking stands.` };
     case 'booking_not_found':
     case 'not_found':
       return { title: 'Booking not found', text: 'We cannot find this booking in your account. It may belong to another account.' };

@@ -53,6 +53,10 @@ pub enum ErrorCode {
     InvalidGuestDetails,
     InvalidState,
     CancellationClosed,
+    /// A confirmation re-send for a booking that is not confirmed (or whose money is still settling).
+    BookingNotConfirmed,
+    /// The booking's confirmation was re-sent as often as a day allows (429, with `Retry-After`).
+    ResendLimitReached,
     InvalidCurrency,
     InvalidReference,
     // Outcomes.
@@ -67,7 +71,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 45] = [
+    pub const ALL: [ErrorCode; 47] = [
         Self::MalformedJson,
         Self::EmptyBody,
         Self::UnsupportedMediaType,
@@ -104,6 +108,8 @@ impl ErrorCode {
         Self::InvalidGuestDetails,
         Self::InvalidState,
         Self::CancellationClosed,
+        Self::BookingNotConfirmed,
+        Self::ResendLimitReached,
         Self::InvalidCurrency,
         Self::InvalidReference,
         Self::SoldOut,
@@ -154,6 +160,8 @@ impl ErrorCode {
             Self::InvalidGuestDetails => "invalid_guest_details",
             Self::InvalidState => "invalid_state",
             Self::CancellationClosed => "cancellation_closed",
+            Self::BookingNotConfirmed => "booking_not_confirmed",
+            Self::ResendLimitReached => "resend_limit_reached",
             Self::InvalidCurrency => "invalid_currency",
             Self::InvalidReference => "invalid_reference",
             Self::SoldOut => "sold_out",

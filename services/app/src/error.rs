@@ -22,6 +22,11 @@ pub enum AppError {
     IdempotencyKeyReused,
     #[error("the booking changed at the same time; retry")]
     Conflict,
+    /// Only a confirmed booking has a confirmation to send again.
+    #[error("{}", if *settling { "the confirmation is sent once the payment is settled; it is on its way" } else { "only a confirmed booking's confirmation can be sent again" })]
+    NotConfirmed { settling: bool },
+    #[error("this booking's confirmation was sent again {} times today; try again tomorrow", crate::resend::DAILY_LIMIT)]
+    ResendLimitReached { retry_after: chrono::Duration },
     #[error("the card was declined: {0}")]
     PaymentDeclined(String),
     #[error("payment provider unavailable")]

@@ -102,11 +102,14 @@ pub fn compose_messages(catalog: &Hotel, booking: &Booking, event: &BookingEvent
         if nights == 1 { "" } else { "s" }
     );
     let reference = booking.reference();
+    // A re-sent confirmation changes nothing the staff need to know.
     let staff = match &event.kind {
-        EventKind::BookingConfirmed { charged } => {
-            format!("Booking {reference} confirmed: {} x {room}, {} guests, {stay}. Charged {charged}.", q.request.rooms, q.request.guests)
-        }
-        EventKind::BookingCancelled { reason, charged, refunded } => format!(
+        EventKind::BookingConfirmed { charged } => Some(format!(
+            "Booking {reference} confirmed: {} x {room}, {} guests, {stay}. Charged {charged}.",
+            q.request.rooms, q.request.guests
+        )),
+        EventKind::ConfirmationResent { .. } => None,
+        EventKind::BookingCancelled { reason, charged, refunded } => Some(format!(
             "Booking {reference} cancelled ({}): {} x {room}, {stay}. Charged {charged}, refunded {refunded}.",
             match reason {
                 CancellationReason::ByGuest => "by the guest",
@@ -114,10 +117,10 @@ pub fn compose_messages(catalog: &Hotel, booking: &Booking, event: &BookingEvent
                 CancellationReason::PaymentNotCompleted => "payment not completed",
             },
             q.request.rooms
-        ),
+        )),
     };
     let (subject, body, sms) = match &event.kind {
-        EventKind::BookingConfirmed { charged } => (
+        EventKind::BookingConfirmed { charged } | EventKind::ConfirmationResent { charged } => (
             format!("Booking {reference} confirmed – {hotel}"),
             format!(
                 "Dear {},\n\nyour booking at {hotel} is confirmed.\n\nReference: {reference}\nRoom: {} x {room}\nGuests: {}\nStay: {stay}\nCharged to your card: {}\n\nWe look forward to welcoming you.\n",
@@ -174,6 +177,8 @@ pub fn compose_messages(catalog: &Hotel, booking: &Booking, event: &BookingEvent
     if let (true, Some(phone)) = (contact.wants_sms(), contact.phone()) {
         out.push(message("sms", Channel::Sms { to: phone.to_owned() }, sms));
     }
-    out.push(message("staff", Channel::Staff { subject }, staff));
+    if let Some(staff) = staff {
+        out.push(message("staff", Channel::Staff { subject }, staff));
+    }
     out
 }

@@ -48,6 +48,23 @@ pub struct NotifyPorts {
     pub clock: Arc<dyn Clock>,
 }
 
+/// Re-sending a confirmation: the guest's booking to check, the outbox write that queues the message again, and
+/// the hour it belongs to. No payments, no notifier: the message leaves through the outbox like the first one.
+#[derive(Clone)]
+pub struct ResendPorts {
+    pub bookings: Arc<dyn BookingReader>,
+    pub changes: Arc<dyn BookingWriter>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The guest's cancel and their re-send are served by one function (the one with write rights): the re-send gets
+/// only the part of its ports it uses.
+impl From<&SettlePorts> for ResendPorts {
+    fn from(p: &SettlePorts) -> Self {
+        ResendPorts { bookings: Arc::clone(&p.bookings), changes: Arc::clone(&p.changes), clock: Arc::clone(&p.clock) }
+    }
+}
+
 macro_rules! debug_by_hotel {
     ($($ty:ty),*) => {$(
         impl std::fmt::Debug for $ty {
@@ -57,7 +74,7 @@ macro_rules! debug_by_hotel {
         }
     )*};
 }
-debug_by_hotel!(ReadPorts, SettlePorts, MoneyPorts, NotifyPorts);
+debug_by_hotel!(ReadPorts, SettlePorts, MoneyPorts, NotifyPorts, ResendPorts);
 
 /// How many rooms of `room_type` the hotel has: the capacity every write is checked against.
 pub(crate) fn capacity(hotel: &Hotel, room_type: &RoomTypeId) -> Result<u32, AppError> {

@@ -10,6 +10,7 @@
 //! | outbox event      | `EVENT#<event id>`          | `EVENT`       | `entity`=`event`, `payload` (JSON), `expires_at` TTL    |
 //! | delivery state    | `BOOKING#<ref>`             | `DELIVERY#<channel>` | `event_id`, `payload` (ChannelDelivery JSON)     |
 //! | undeliverable     | `ADDRESS#<address>`         | `UNDELIVERABLE` | `at` (RFC 3339)                                       |
+//! | re-sends per day  | `BOOKING#<ref>`             | `RESEND#<date>` | `sent` (N), `expires_at` TTL                          |
 //!
 //! GSI `by-guest` (`gsi1pk` = `GUEST#<sub>`, `gsi1sk` = `<check-in>#<ref>`) lists a guest's bookings by date;
 //! the sparse GSI `due-by-time` (`gsi2pk` = `DUE`, `gsi2sk` = `<due ms, padded>#<ref>`, present only while the
@@ -30,7 +31,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWr
 use booking_domain::{Booking, BookingRef, GuestId, InventoryEffect, NightCount, RoomTypeId};
 use booking_ports::{
     BookingEvent, BookingReader, BookingWriter, ChannelDelivery, DeliveryLog, DeliveryUpdate, GuestChannel, IdempotencyBegin,
-    IdempotencyStore, StoreCall, StoreError, Transition, address_key,
+    IdempotencyStore, Resend, ResendQueued, StoreCall, StoreError, Transition, address_key,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -64,6 +65,8 @@ pub fn dynamodb_actions(call: StoreCall) -> &'static [&'static str] {
         StoreCall::BookingsForGuest | StoreCall::DueBookings => &["dynamodb:Query"],
         // TransactWriteItems of counter updates, the booking put or update, and the outbox put.
         StoreCall::PlaceHold | StoreCall::Transition => &["dynamodb:UpdateItem", "dynamodb:PutItem"],
+        // TransactWriteItems of the outbox put and the day's counter update.
+        StoreCall::QueueResend => &["dynamodb:PutItem", "dynamodb:UpdateItem"],
         // A conditional put, and a read of the record that refused it.
         StoreCall::BeginIdempotent => &["dynamodb:PutItem", "dynamodb:GetItem"],
         StoreCall::CompleteIdempotent => &["dynamodb:UpdateItem"],
@@ -413,6 +416,31 @@ impl BookingWriter for DynamoStore {
             }
         })
         .await
+    }
+
+    async fn queue_resend(&self, resend: Resend<'_>) -> Result<ResendQueued, StoreError> {
+        let Resend { event, day, daily_limit } = resend;
+        let counter = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("BOOKING#{}", event.reference), &format!("RESEND#{day}"))))
+            .update_expression("ADD #sent :one SET #ttl = :ttl")
+            .condition_expression("attribute_not_exists(#sent) OR #sent < :limit")
+            .expression_attribute_names("#sent", "sent")
+            .expression_attribute_names("#ttl", TableLayout::TTL_ATTRIBUTE)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(daily_limit))
+            .expression_attribute_values(":ttl", n((event.occurred_at + Duration::days(2)).timestamp()));
+        let items = vec![self.event_put(event, self.mark_pending())?, TransactWriteItem::builder().update(build(counter.build())?).build()];
+        // Item 0 is the event (there already: the same hour), 1 the day's count (at the limit). The hour wins.
+        let refused = std::sync::OnceLock::new();
+        let explain = |failed: &[usize]| {
+            let _ = refused.set(if failed.contains(&0) { ResendQueued::AlreadyQueued } else { ResendQueued::LimitReached });
+            StoreError::Conflict
+        };
+        match self.transact(items, &event.id.replace('#', "-"), explain).await {
+            Ok(()) => Ok(ResendQueued::Queued),
+            Err(e) => refused.get().copied().ok_or(e),
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use booking_domain::{Booking, BookingRef, GuestId, InventoryEffect, NightCount, RoomTypeId};
 use booking_ports::{
     BookingEvent, BookingReader, BookingWriter, ChannelDelivery, DeliveryLog, DeliveryUpdate, GuestChannel, IdempotencyBegin,
-    IdempotencyStore, OutboxFeed, StoreError, Transition, address_key,
+    IdempotencyStore, OutboxFeed, Resend, ResendQueued, StoreError, Transition, address_key,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction};
@@ -28,6 +28,9 @@ const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 const DELIVERIES: TableDefinition<&str, &[u8]> = TableDefinition::new("deliveries");
 /// address (`address_key`) -> when it bounced or complained
 const UNDELIVERABLE: TableDefinition<&str, &str> = TableDefinition::new("undeliverable_addresses");
+/// "<reference>|<YYYY-MM-DD>" -> the ids of the confirmations re-sent that day (JSON list): the daily limit, and
+/// the hour's idempotency (the outbox forgets events once dispatched, this does not)
+const RESENDS: TableDefinition<&str, &[u8]> = TableDefinition::new("confirmation_resends");
 
 #[derive(Debug, Serialize, Deserialize)]
 struct IdempotencyRecord {
@@ -110,6 +113,7 @@ impl EmbeddedStore {
             txn.open_table(OUTBOX).map_err(unavailable)?;
             txn.open_table(DELIVERIES).map_err(unavailable)?;
             txn.open_table(UNDELIVERABLE).map_err(unavailable)?;
+            txn.open_table(RESENDS).map_err(unavailable)?;
         }
         txn.commit().map_err(unavailable)?;
         Ok(EmbeddedStore { db: Arc::new(db) })
@@ -303,6 +307,30 @@ impl BookingWriter for EmbeddedStore {
                 append_event(txn, event)?;
             }
             Ok(())
+        })
+        .await
+    }
+
+    async fn queue_resend(&self, resend: Resend<'_>) -> Result<ResendQueued, StoreError> {
+        let event = resend.event.clone();
+        let key = format!("{}|{}", event.reference, resend.day);
+        let limit = usize::try_from(resend.daily_limit).unwrap_or(usize::MAX);
+        self.write(move |txn| {
+            let mut resends = txn.open_table(RESENDS).map_err(unavailable)?;
+            let mut sent: Vec<String> = match resends.get(key.as_str()).map_err(unavailable)? {
+                Some(bytes) => from_json(bytes.value())?,
+                None => Vec::new(),
+            };
+            if sent.contains(&event.id) {
+                return Ok(ResendQueued::AlreadyQueued);
+            }
+            if sent.len() >= limit {
+                return Ok(ResendQueued::LimitReached);
+            }
+            sent.push(event.id.clone());
+            resends.insert(key.as_str(), to_json(&sent)?.as_slice()).map_err(unavailable)?;
+            append_event(txn, &event)?;
+            Ok(ResendQueued::Queued)
         })
         .await
     }

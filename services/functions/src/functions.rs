@@ -63,6 +63,7 @@ pub enum Operation {
     ListMyBookings,
     GetMyBooking,
     CancelMyBooking,
+    ResendMyConfirmation,
     StripeWebhook,
 }
 
@@ -75,6 +76,7 @@ impl Operation {
             Self::ListMyBookings => "listMyBookings",
             Self::GetMyBooking => "getMyBooking",
             Self::CancelMyBooking => "cancelMyBooking",
+            Self::ResendMyConfirmation => "resendMyConfirmation",
             Self::StripeWebhook => "stripeWebhook",
         }
     }
@@ -150,8 +152,14 @@ pub const PAYMENT: FunctionSpec = FunctionSpec {
     trigger: Trigger::Http(&[
         Route { method: "POST", resource: "/api/bookings", auth: Auth::Cognito, operation: Operation::CreateBooking },
         Route { method: "POST", resource: "/api/bookings/{ref}/cancel", auth: Auth::Cognito, operation: Operation::CancelMyBooking },
+        Route {
+            method: "POST",
+            resource: "/api/bookings/{ref}/confirmation",
+            auth: Auth::Cognito,
+            operation: Operation::ResendMyConfirmation,
+        },
     ]),
-    store_calls: &[S::GetBooking, S::PlaceHold, S::Transition, IDEMPOTENCY[0], IDEMPOTENCY[1], IDEMPOTENCY[2]],
+    store_calls: &[S::GetBooking, S::PlaceHold, S::Transition, IDEMPOTENCY[0], IDEMPOTENCY[1], IDEMPOTENCY[2], S::QueueResend],
     payments: true,
     notifier: false,
 };
@@ -283,6 +291,12 @@ mod tests {
             "/api/bookings/HB-1234-5678/cancel",
             Ok((FunctionName::Payment, "/api/bookings/{ref}/cancel", &[("ref", "HB-1234-5678")])),
         );
+        check(
+            "POST",
+            "/api/bookings/HB-1234-5678/confirmation",
+            Ok((FunctionName::Payment, "/api/bookings/{ref}/confirmation", &[("ref", "HB-1234-5678")])),
+        );
+        check("GET", "/api/bookings/HB-1234-5678/confirmation", Err(RouteMiss::MethodNotAllowed(vec!["POST"])));
         check("DELETE", "/api/bookings", Err(RouteMiss::MethodNotAllowed(vec!["POST", "GET"])));
         check("GET", "/api/nothing", Err(RouteMiss::NoSuchPath));
         check("GET", "/api/bookings//cancel", Err(RouteMiss::NoSuchPath));
@@ -310,7 +324,7 @@ mod tests {
         ops.sort();
         let before = ops.len();
         ops.dedup();
-        assert_eq!((before, ops.len()), (7, 7));
+        assert_eq!((before, ops.len()), (8, 8));
         for (function, route) in routes() {
             assert_eq!(operation(function, route.method, route.resource), Some(route.operation));
         }

@@ -22,11 +22,13 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: ErrorCode,
     pub message: String,
+    /// Seconds until trying again can succeed: the `Retry-After` header of a 429.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into() }
+        ApiError { status, code, message: message.into(), retry_after: None }
     }
     pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
@@ -64,6 +66,11 @@ impl From<AppError> for ApiError {
             AppError::InProgress => ApiError::new(S::CONFLICT, ErrorCode::RequestInProgress, e.to_string()),
             AppError::IdempotencyKeyReused => ApiError::new(S::UNPROCESSABLE_ENTITY, ErrorCode::IdempotencyKeyReused, e.to_string()),
             AppError::Conflict => ApiError::new(S::CONFLICT, ErrorCode::Conflict, e.to_string()),
+            AppError::NotConfirmed { .. } => ApiError::new(S::CONFLICT, ErrorCode::BookingNotConfirmed, e.to_string()),
+            AppError::ResendLimitReached { retry_after } => ApiError {
+                retry_after: Some(u64::try_from(retry_after.num_seconds()).unwrap_or(1).max(1)),
+                ..ApiError::new(S::TOO_MANY_REQUESTS, ErrorCode::ResendLimitReached, e.to_string())
+            },
             AppError::PaymentDeclined(_) => ApiError::new(S::PAYMENT_REQUIRED, ErrorCode::CardDeclined, e.to_string()),
             AppError::Payment(source) => {
                 tracing::error!(error = %source, "payment provider failure");
@@ -216,6 +223,9 @@ pub fn error_response(req: &Request, error: &ApiError) -> Response<Body> {
     let mut response = json_response(error.status, &body);
     if error.status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(WWW_AUTHENTICATE));
+    }
+    if let Some(seconds) = error.retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
 }

@@ -1,7 +1,10 @@
-//! `payment`: creating a booking (price, hold, open the PaymentIntent) and the guest's cancellation, a payment
-//! transaction too (refund or void).
+//! `payment`: creating a booking (price, hold, open the PaymentIntent), the guest's cancellation, a payment
+//! transaction too (refund or void), and the guest's request to have their confirmation sent again (a write to
+//! the outbox, so it lives with the function that has write rights; `query` stays read-only).
 
-use booking_app::{BookingCreated, BookingRequest, BookingView, MoneyPorts, cancel_booking, place_booking};
+use booking_app::{
+    BookingCreated, BookingRequest, BookingView, MoneyPorts, ResendPorts, ResendView, cancel_booking, place_booking, resend_confirmation,
+};
 use std::sync::Arc;
 
 use crate::metrics::{HttpService, api_service};
@@ -17,12 +20,13 @@ use booking_app::ErrorCode;
 #[derive(Debug, Clone)]
 pub struct Payment {
     ports: MoneyPorts,
+    resend: ResendPorts,
     emitter: Arc<Emitter>,
 }
 
 impl Payment {
     pub fn new(ports: MoneyPorts, emitter: Arc<Emitter>) -> Self {
-        Payment { ports, emitter }
+        Payment { resend: ResendPorts::from(&ports.settle), ports, emitter }
     }
 
     /// The function as both hosts invoke it (its Lambda binary, the local stack): each call is one metrics
@@ -41,6 +45,10 @@ impl Payment {
                 let result = self.cancel(&req).await;
                 respond(&req, StatusCode::OK, result)
             }
+            Some(Operation::ResendMyConfirmation) => {
+                let result = self.resend(&req).await;
+                respond(&req, StatusCode::ACCEPTED, result)
+            }
             _ => error_response(&req, &ApiError::not_found()),
         }
     }
@@ -56,5 +64,9 @@ impl Payment {
 
     async fn cancel(&self, req: &Request) -> Result<BookingView, ApiError> {
         Ok(cancel_booking(&self.ports.settle, &guest(req)?, &reference(req)?).await?)
+    }
+
+    async fn resend(&self, req: &Request) -> Result<ResendView, ApiError> {
+        Ok(resend_confirmation(&self.resend, &guest(req)?, &reference(req)?).await?)
     }
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use booking_domain::{Booking, BookingRef, GuestId, NightCount, RoomTypeId};
 use booking_ports::{
-    BookingReader, BookingStore, BookingWriter, ChannelDelivery, DeliveryLog, DeliveryUpdate, IdempotencyBegin, IdempotencyStore,
-    StoreCall, StoreError, Transition,
+    BookingReader, BookingStore, BookingWriter, ChannelDelivery, DeliveryLog, DeliveryUpdate, IdempotencyBegin, IdempotencyStore, Resend,
+    ResendQueued, StoreCall, StoreError, Transition,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -68,6 +68,10 @@ impl BookingWriter for ScopedStore {
     async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError> {
         self.allow(StoreCall::Transition)?;
         self.inner.transition(change).await
+    }
+    async fn queue_resend(&self, resend: Resend<'_>) -> Result<ResendQueued, StoreError> {
+        self.allow(StoreCall::QueueResend)?;
+        self.inner.queue_resend(resend).await
     }
 }
 
@@ -157,6 +161,9 @@ mod tests {
         }
         async fn transition(&self, _: Transition<'_>) -> Result<(), StoreError> {
             Ok(())
+        }
+        async fn queue_resend(&self, _: Resend<'_>) -> Result<ResendQueued, StoreError> {
+            Ok(ResendQueued::Queued)
         }
     }
 

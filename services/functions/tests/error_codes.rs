@@ -15,7 +15,7 @@ fn api_codes() -> BTreeSet<String> {
 #[test]
 fn openapi_lists_exactly_the_codes_the_api_answers_with() {
     let doc: Value = serde_yaml_ng::from_str(include_str!("../openapi.yaml")).unwrap();
-    let schema = &doc["components"]["responses"]["Error"]["content"]["application/json"]["schema"];
+    let schema = &doc["components"]["schemas"]["ErrorBody"];
     let listed: BTreeSet<String> = schema["properties"]["error"]["properties"]["code"]["enum"]
         .as_sequence()
         .unwrap()

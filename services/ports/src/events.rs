@@ -30,11 +30,26 @@ pub enum EventKind {
     BookingConfirmed { charged: Money },
     /// Cancelled and the money settled: `charged` taken in all, `refunded` of it given back.
     BookingCancelled { reason: CancellationReason, charged: Money, refunded: Money },
+    /// The guest asked for their confirmation again (My bookings): the same guest messages as
+    /// `BookingConfirmed`, nothing for the staff (the booking did not change).
+    ConfirmationResent { charged: Money },
 }
 
 impl BookingEvent {
     pub fn new(reference: &BookingRef, version: u64, kind: EventKind, occurred_at: DateTime<Utc>) -> Self {
         BookingEvent { id: format!("{reference}#v{version}"), reference: reference.clone(), kind, occurred_at }
+    }
+
+    /// A confirmation sent again at the guest's request. `<reference>#resend-<YYYYMMDDHH>` (UTC hour of `at`):
+    /// one per booking and hour, so a second request in the same hour finds the first one's event instead of
+    /// minting another. Only letters, digits and `-` after the `#`, as message tags require.
+    pub fn resend(reference: &BookingRef, charged: Money, at: DateTime<Utc>) -> Self {
+        BookingEvent {
+            id: format!("{reference}#resend-{}", at.format("%Y%m%d%H")),
+            reference: reference.clone(),
+            kind: EventKind::ConfirmationResent { charged },
+            occurred_at: at,
+        }
     }
 }
 

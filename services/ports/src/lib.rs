@@ -21,4 +21,6 @@ pub use identity::{Claims, IdentityError, TokenVerifier};
 pub use notifier::{Channel, Notifier, NotifyError, OutboundMessage, event_id_from_tag};
 pub use payment::{CreateIntent, PaymentError, PaymentGateway, PaymentIntent, PaymentStatus, Refund};
 pub use provider_events::{PaymentEvent, PaymentEventKind};
-pub use store::{BookingReader, BookingStore, BookingWriter, IdempotencyBegin, IdempotencyStore, StoreCall, StoreError, Transition};
+pub use store::{
+    BookingReader, BookingStore, BookingWriter, IdempotencyBegin, IdempotencyStore, Resend, ResendQueued, StoreCall, StoreError, Transition,
+};

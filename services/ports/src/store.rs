@@ -30,6 +30,26 @@ pub struct Transition<'a> {
     pub event: Option<&'a BookingEvent>,
 }
 
+/// A guest's request to have a booking's confirmation sent again: `event` ([`BookingEvent::resend`], one id per
+/// booking and hour) joins the outbox, and counts against `daily_limit` re-sends of the booking on `day`.
+#[derive(Debug, Clone, Copy)]
+pub struct Resend<'a> {
+    pub event: &'a BookingEvent,
+    pub day: NaiveDate,
+    pub daily_limit: u32,
+}
+
+/// What became of a [`Resend`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResendQueued {
+    /// The event was written to the outbox and counted.
+    Queued,
+    /// An event with this id was queued before (the same hour): nothing written, nothing counted.
+    AlreadyQueued,
+    /// The booking had `daily_limit` re-sends on that day already: nothing written.
+    LimitReached,
+}
+
 /// What a caller learns when it claims an idempotency key.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IdempotencyBegin {
@@ -60,10 +80,11 @@ pub enum StoreCall {
     Deliveries,
     MarkUndeliverable,
     IsUndeliverable,
+    QueueResend,
 }
 
 impl StoreCall {
-    pub const ALL: [StoreCall; 13] = [
+    pub const ALL: [StoreCall; 14] = [
         Self::NightCounts,
         Self::GetBooking,
         Self::BookingsForGuest,
@@ -77,6 +98,7 @@ impl StoreCall {
         Self::Deliveries,
         Self::MarkUndeliverable,
         Self::IsUndeliverable,
+        Self::QueueResend,
     ];
 
     /// Reads change nothing: a function that makes only these needs only read access.
@@ -112,13 +134,19 @@ pub trait BookingReader: Send + Sync {
 ///   under any concurrency;
 /// - `transition` is all-or-nothing and refuses a stale `previous` with `Conflict`;
 /// - counters never drift: taken == sum of rooms of Held/Confirmed bookings, per night;
-/// - a hold or reinstatement of more rooms than `capacity` is refused (`SoldOut`) even on nights nobody booked.
+/// - a hold or reinstatement of more rooms than `capacity` is refused (`SoldOut`) even on nights nobody booked;
+/// - `queue_resend` writes its event at most once per id and at most `daily_limit` events per booking and day,
+///   under any concurrency; an id seen before wins over the limit (the same hour answers the same).
 #[async_trait]
 pub trait BookingWriter: Send + Sync {
     /// Writes a new Held booking and takes its rooms. `Conflict` if the reference exists.
     async fn place_hold(&self, booking: &Booking, capacity: u32) -> Result<(), StoreError>;
 
     async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError>;
+
+    /// Appends a re-sent confirmation to the outbox, once per event id, within the booking's daily limit; the
+    /// count and the event are written together or not at all.
+    async fn queue_resend(&self, resend: Resend<'_>) -> Result<ResendQueued, StoreError>;
 }
 
 /// Idempotency records: claims are owned, and only the owner completes or releases its claim.

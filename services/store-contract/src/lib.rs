@@ -17,7 +17,7 @@ use booking_domain::{
 };
 use booking_ports::{
     BookingEvent, BookingStore, ChannelDelivery, DeliveryState, DeliveryUpdate, EventKind, FailureReason, GuestChannel, IdempotencyBegin,
-    OutboxFeed, StoreError, Transition,
+    OutboxFeed, Resend, ResendQueued, StoreError, Transition,
 };
 
 pub mod model;
@@ -72,6 +72,7 @@ where
     case!(a_change_writes_its_event_with_it);
     case!(a_refused_change_writes_no_event);
     case!(a_dispatched_event_is_not_offered_again);
+    case!(a_resend_is_queued_once_per_hour_and_within_the_daily_limit);
 }
 
 pub fn hotel() -> Hotel {
@@ -321,6 +322,38 @@ async fn a_dispatched_event_is_not_offered_again(store: StoreRef, outbox: Arc<dy
     assert_eq!(pending_ids(&outbox).await, Vec::<String>::new());
     // Marking twice (a redelivered stream record) is harmless.
     outbox.mark_dispatched(&event.id).await.unwrap();
+}
+
+async fn a_resend_is_queued_once_per_hour_and_within_the_daily_limit(store: StoreRef, outbox: Arc<dyn OutboxFeed>) {
+    let a = held(66, "g1", "classic-double", "2030-09-11", "2030-09-12", 1);
+    let b = held(67, "g1", "classic-double", "2030-09-11", "2030-09-12", 1);
+    let charged = a.quote().total;
+    let at = |hour: u32| t0().date_naive().and_hms_opt(hour, 0, 0).unwrap().and_utc();
+    let queue = |booking: &Booking, at: DateTime<Utc>, limit: u32| {
+        let event = BookingEvent::resend(booking.reference(), charged, at);
+        let store = store.clone();
+        async move { store.queue_resend(Resend { event: &event, day: at.date_naive(), daily_limit: limit }).await.unwrap() }
+    };
+    assert_eq!(queue(&a, at(9), 2).await, ResendQueued::Queued);
+    let first = BookingEvent::resend(a.reference(), charged, at(9));
+    assert_eq!(outbox.pending_events(100).await.unwrap(), vec![first.clone()], "the event, as written");
+    // The same hour again, before and after the event went out: nothing new, nothing counted.
+    assert_eq!(queue(&a, at(9), 2).await, ResendQueued::AlreadyQueued);
+    outbox.mark_dispatched(&first.id).await.unwrap();
+    assert_eq!(queue(&a, at(9), 2).await, ResendQueued::AlreadyQueued);
+    assert_eq!(queue(&a, at(10), 2).await, ResendQueued::Queued);
+    // The day's limit: refused, written nowhere; an hour already queued still answers as before.
+    assert_eq!(queue(&a, at(11), 2).await, ResendQueued::LimitReached);
+    assert_eq!(queue(&a, at(10), 2).await, ResendQueued::AlreadyQueued);
+    // Per booking and per day.
+    assert_eq!(queue(&b, at(11), 2).await, ResendQueued::Queued);
+    assert_eq!(queue(&a, at(9) + Duration::days(1), 2).await, ResendQueued::Queued);
+    let ids = pending_ids(&outbox).await;
+    let expected: Vec<String> = [(&a, at(10)), (&b, at(11)), (&a, at(9) + Duration::days(1))]
+        .into_iter()
+        .map(|(booking, at)| BookingEvent::resend(booking.reference(), charged, at).id)
+        .collect();
+    assert_eq!(ids, expected);
 }
 
 async fn guest_index_lists_only_own_bookings_by_check_in(store: StoreRef) {

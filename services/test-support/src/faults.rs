@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use booking_domain::{Booking, BookingRef, GuestId, NightCount, RoomTypeId};
 use booking_ports::{
     BookingReader, BookingStore, BookingWriter, ChannelDelivery, DeliveryLog, DeliveryUpdate, IdempotencyBegin, IdempotencyStore, Notifier,
-    NotifyError, OutboundMessage, StoreError, Transition,
+    NotifyError, OutboundMessage, Resend, ResendQueued, StoreError, Transition,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -121,6 +121,10 @@ impl BookingWriter for FaultyStore {
 
     async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError> {
         guarded!(self, self.inner.transition(change))
+    }
+
+    async fn queue_resend(&self, resend: Resend<'_>) -> Result<ResendQueued, StoreError> {
+        guarded!(self, self.inner.queue_resend(resend))
     }
 }
 

@@ -308,4 +308,63 @@ describe('guest website', () => {
     assertClean(g);
     await g.context.close();
   });
+
+  // Last on purpose: it moves the stack's clock forward (hours), which the other tests do not expect.
+  test('my bookings re-sends a confirmation: sent, already sent this hour, then the day\'s limit', async () => {
+    const g = await guest(browser, { name: 'resend' });
+    const { page } = g;
+    // The limit's 429 is provoked on purpose; a token the moved clock expired is renewed after a 401.
+    g.allow(/status of 429/);
+    g.allow(/status of 401/);
+    const clock = (change) => fetch(`${stack.base}/dev/clock`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(change),
+    }).then((r) => r.json());
+    // Three hours must fit in one UTC day (the limit counts per day): start early in the next day if needed.
+    const now = new Date((await (await fetch(`${stack.base}/dev/clock`)).json()).now);
+    if (now.getUTCHours() >= 20) {
+      const next = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1, 1));
+      await clock({ set: next.toISOString() });
+    }
+
+    await openBooking(g, stack.base, { room: 'classic-double', checkIn: day(80), checkOut: day(81), guests: 2 });
+    await page.getByRole('button', { name: 'Create an account' }).click();
+    await signUpAtProvider(g, { name: 'Katherine Johnson', email: uniqueEmail('katherine'), password: 'orbital-mechanics' });
+    await page.getByRole('heading', { name: 'Who is staying?' }).waitFor();
+    await holdWithDetails(g, { name: 'Katherine Johnson' });
+    await fillCard(page, CARD_OK);
+    await page.getByRole('button', { name: /^Pay / }).click();
+    await page.waitForURL(/\/confirmation\.html\?ref=HB-/, { timeout: 30_000 });
+    const reference = (await page.locator('.reference').innerText()).trim();
+
+    const outcome = async (expected) => {
+      await page.goto(`${stack.base}/bookings.html`);
+      const item = page.locator('li', { hasText: reference });
+      await eventually(async () => {
+        await page.reload();
+        return (await item.getByRole('button', { name: 'Re-send confirmation' }).count()) === 1;
+      }, 20_000, 'the booking to be confirmed and settled');
+      await item.getByRole('button', { name: 'Re-send confirmation' }).click();
+      const status = page.locator(`#resend-${reference}[data-outcome="${expected}"]`);
+      await status.waitFor();
+      return status.innerText();
+    };
+    assert.match(await outcome('sent'), /on its way again/);
+    await checkpoint(g, 'resend-sent');
+    assert.match(await outcome('already_sent'), /already sent again this hour/);
+    await checkpoint(g, 'resend-already-sent');
+    const emails = async () => (await (await fetch(`${stack.base}/dev/outbox.json`)).json())
+      .filter((m) => m.channel === 'email' && m.body.includes(reference)).length;
+    await eventually(async () => (await emails()) === 2, 15_000, 'the re-sent email in the outbox');
+
+    for (const expected of ['sent', 'sent']) {
+      await clock({ advance: 'PT1H' });
+      assert.match(await outcome(expected), /on its way again/);
+    }
+    await clock({ advance: 'PT1H' });
+    assert.match(await outcome('rate_limited'), /as often as we allow in one day/);
+    await checkpoint(g, 'resend-rate-limited');
+    await eventually(async () => (await emails()) === 4, 15_000, 'three re-sent emails, no more');
+    assertClean(g);
+    await g.context.close();
+  });
 });

@@ -144,6 +144,28 @@ async fn a_guest_signs_in_searches_books_pays_and_cancels(t: TestStack) {
         view["notifications"].as_array().unwrap().iter().map(|n| (n["channel"].as_str().unwrap(), n["state"].as_str().unwrap())).collect();
     assert_eq!(states, [("email", "sent"), ("sms", "sent")], "{view}");
 
+    // My bookings sends the confirmation again: once this hour (a second request answers the same and sends
+    // nothing), through the outbox like the first one, to the guest only; the channels follow the new message.
+    let resend = format!("/api/bookings/{reference}/confirmation");
+    let (status, resent) = t.post(&resend, Some(&token), None, &json!({})).await;
+    assert_eq!((status, resent["status"].as_str()), (StatusCode::ACCEPTED, Some("sent")), "{resent}");
+    let (status, again) = t.post(&resend, Some(&token), None, &json!({})).await;
+    assert_eq!((status, again["status"].as_str(), &again["event_id"]), (StatusCode::ACCEPTED, Some("already_sent"), &resent["event_id"]));
+    let sent = t.wait_for_outbox(&reference, 4).await;
+    assert_eq!(sent.iter().filter(|m| m["subject"].as_str().is_some_and(|s| s.contains("confirmed"))).count(), 2);
+    assert_eq!(t.staff_events_for(&reference).await.len(), 1, "the staff are not told again");
+    let mut followed = false;
+    for _ in 0..50 {
+        let (_, view) = t.get(&format!("/api/bookings/{reference}"), Some(&token)).await;
+        let events: Vec<&Value> = view["notifications"].as_array().unwrap().iter().map(|n| &n["event_id"]).collect();
+        if events.len() == 2 && events.iter().all(|e| **e == resent["event_id"]) {
+            followed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(followed, "the booking's channels show the re-sent message");
+
     // The money was captured only after confirmation.
     t.stack.drain_webhooks(std::time::Duration::from_secs(5)).await;
     let intent_id = created["payment"]["intent_id"].as_str().unwrap();
@@ -161,12 +183,15 @@ async fn a_guest_signs_in_searches_books_pays_and_cancels(t: TestStack) {
     assert_eq!(cancelled["state"], "refunded");
     assert_eq!(cancelled["refund"]["minor"].as_i64().unwrap(), total);
     assert_eq!(t.available("deluxe-king", 40, 3, 2).await, 6);
-    let sent = t.wait_for_outbox(&reference, 4).await;
+    let sent = t.wait_for_outbox(&reference, 6).await;
     assert!(sent.iter().any(|m| m["body"].as_str().unwrap().contains("refund")));
     // Cancelling again re-issues the same idempotent refund (a retry after a provider outage), nothing more.
     let (status, again) = t.post(&format!("/api/bookings/{reference}/cancel"), Some(&token), None, &json!({})).await;
     assert_eq!(status, StatusCode::OK, "{again}");
-    assert_eq!(t.wait_for_outbox(&reference, 4).await.len(), 4, "no second cancellation message");
+    assert_eq!(t.wait_for_outbox(&reference, 6).await.len(), 6, "no second cancellation message");
+    // A cancelled booking has no confirmation to send again.
+    let (status, refused) = t.post(&resend, Some(&token), None, &json!({})).await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("booking_not_confirmed")), "{refused}");
     t.shutdown().await;
 }
 

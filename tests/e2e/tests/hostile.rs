@@ -209,7 +209,9 @@ async fn one_guest_can_never_reach_another_guests_booking(t: TestStack) {
             assert!(body.get("state").is_none() && !body.to_string().contains("total"), "read {spelling} leaked: {body}");
             let (status, body) = t.post(&format!("/api/bookings/{spelling}/cancel"), Some(&mallory), None, &json!({})).await;
             assert!(matches!(status, StatusCode::NOT_FOUND), "cancel {spelling}: {status} {body}");
-            cases += 2;
+            let (status, body) = t.post(&format!("/api/bookings/{spelling}/confirmation"), Some(&mallory), None, &json!({})).await;
+            assert!(matches!(status, StatusCode::NOT_FOUND), "re-send {spelling}: {status} {body}");
+            cases += 3;
         }
         // Paying: the card form needs the client secret, which only the owner's answers carry; Mallory's own
         // request with the owner's Idempotency-Key makes Mallory's booking, never the owner's.
