@@ -33,15 +33,18 @@ impl Channel {
 pub enum Notification {
     Sent,
     Failed,
+    /// The provider reported, after accepting it, that the message bounced for good.
+    Bounced,
 }
 
 impl Notification {
-    pub const ALL: [Notification; 2] = [Notification::Sent, Notification::Failed];
+    pub const ALL: [Notification; 3] = [Notification::Sent, Notification::Failed, Notification::Bounced];
 
     pub const fn def(self) -> MetricDef {
         let name = match self {
             Notification::Sent => "NotificationSent",
             Notification::Failed => "NotificationFailed",
+            Notification::Bounced => "NotificationBounced",
         };
         MetricDef::new(name, Unit::Count, Resolution::Standard, Scope::FunctionAndService)
     }
@@ -50,6 +53,11 @@ impl Notification {
         match self {
             Notification::Sent => "a confirmation or cancellation message was handed to the channel's provider",
             Notification::Failed => "the provider refused or could not take a message (it will be retried or dead-lettered)",
+            Notification::Bounced => {
+                "a message the provider accepted bounced for good (SES permanent bounce, counted per report: SNS may \
+                 redeliver one); SMS has no per-message report from SNS, so its line stays at zero and SMS failures \
+                 are in SNS's delivery-status logs"
+            }
         }
     }
 

@@ -105,3 +105,14 @@ pub(crate) fn notification(channel: &booking_ports::Channel, sent: bool) {
     let outcome = if sent { Notification::Sent } else { Notification::Failed };
     outcome.record(&emf::metrics(), channel);
 }
+
+/// A provider's report that a message it accepted bounced for good, on the message's channel. Counted per report:
+/// SNS may deliver a report twice, which the delivery state absorbs and this count does not.
+pub(crate) fn notification_bounced(reference: &BookingRef, channel: booking_ports::GuestChannel) {
+    about(reference);
+    let channel = match channel {
+        booking_ports::GuestChannel::Email => Channel::Email,
+        booking_ports::GuestChannel::Sms => Channel::Sms,
+    };
+    Notification::Bounced.record(&emf::metrics(), channel);
+}

@@ -84,6 +84,9 @@ pub async fn record_delivery_report(svc: &NotifyPorts, report: &DeliveryReport) 
     }
     let delivery = ChannelDelivery { channel: report.channel, event_id: report.event_id.clone(), state: report.state, at: report.at };
     svc.deliveries.record_delivery(&report.reference, &delivery, DeliveryUpdate::Report).await?;
+    if report.state == DeliveryState::Failed(FailureReason::Bounced) {
+        crate::metrics::notification_bounced(&report.reference, report.channel);
+    }
     tracing::info!(event = %report.event_id, channel = report.channel.as_str(), state = ?report.state, "delivery report recorded");
     Ok(())
 }

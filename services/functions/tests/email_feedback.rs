@@ -199,3 +199,36 @@ fn ses_notifications_become_reports_or_say_why_not() {
     assert!(matches!(delivery_report(&foreign.to_string()), Err(NotReported::Unreadable(_))), "an event of another booking");
     assert!(matches!(delivery_report("not json"), Err(NotReported::Unreadable(_))));
 }
+
+/// The operator's count: a bounce report is `NotificationBounced` on its channel (and per service), with the
+/// booking as a property, through the Lambda's one handler as it is invoked by the feedback topic.
+#[tokio::test]
+async fn a_bounce_is_counted_for_the_operator_per_channel() {
+    use emf::{DimensionValue, Namespace, Target};
+    use lambda_runtime::LambdaEvent;
+    use tower::ServiceExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(EmbeddedStore::open(&dir.path().join("s.redb")).unwrap());
+    let (booking, confirmation) = confirmed(&store, 3).await;
+    let sink = Arc::new(Memory::new());
+    let target = Target::new(
+        Namespace::new("HarbourView/test").unwrap(),
+        DimensionValue::new("booking").unwrap(),
+        DimensionValue::new("notify").unwrap(),
+    );
+    let emitter = Arc::new(Emitter::new(Config::Enabled(target), booking_metrics::BUILTINS, Arc::clone(&sink)));
+    let notify = Arc::new(Notify::new(ports(store.clone(), Arc::new(FaultyNotifier::default())), emitter));
+    notify.handle_any(stream_batch(&confirmation)).await.unwrap();
+    sink.take();
+
+    let bounce = bounce_notification(booking.reference().as_str(), &confirmation.id);
+    let mut context = lambda_runtime::Context::default();
+    context.request_id = "feedback-1".into();
+    let answer = Arc::clone(&notify).lambda_service().oneshot(LambdaEvent::new(sns_event(&bounce), context)).await.unwrap();
+    assert_eq!(answer, Value::Null);
+    let documents = sink.take();
+    insta::assert_json_snapshot!("email_feedback_emf_bounce", booking_test_support::emf::normalised(&documents));
+    let text = serde_json::to_string(&documents).unwrap();
+    assert!(text.contains("NotificationBounced") && text.contains(booking.reference().as_str()), "{text}");
+}
