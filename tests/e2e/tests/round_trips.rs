@@ -8,7 +8,7 @@
 use booking_e2e::round_trips::{Adapter, Step, StepCalls, walk};
 
 /// (step, store calls, Stripe calls, DynamoDB requests) at most.
-const BUDGETS: [(Step, usize, usize, usize); 4] = [
+const BUDGETS: [(Step, usize, usize, usize); 6] = [
     // One counter read per room type (the demo hotel has four).
     (Step::Availability, 4, 0, 4),
     // Idempotency claim, hold transaction, payment write, idempotency completion; one PaymentIntent.
@@ -16,8 +16,13 @@ const BUDGETS: [(Step, usize, usize, usize); 4] = [
     // Event claim, booking read (twice: the webhook check, then the reconciliation), confirm + settle
     // transactions, event completion; Stripe retrieve + capture.
     (Step::Confirmation, 6, 2, 6),
+    // The capture's own webhook: event claim, two booking reads, event completion; Stripe retrieve.
+    (Step::AfterCapture, 4, 1, 4),
     // The booking and its message states (one GetItem per channel on DynamoDB).
     (Step::Read, 2, 0, 3),
+    // The confirmation's three messages: the booking; per message a claim and a completion; the email's
+    // undeliverable check; a delivery record per guest channel.
+    (Step::Notify, 10, 0, 10),
 ];
 
 fn check(adapter: Adapter, steps: &[StepCalls]) {
@@ -45,7 +50,9 @@ fn check(adapter: Adapter, steps: &[StepCalls]) {
         }
     }
     let confirmation = steps.iter().find(|s| s.step == Step::Confirmation).unwrap();
-    assert_eq!(confirmation.webhooks, 1, "one webhook confirms a paid booking");
+    assert_eq!(confirmation.events, 1, "one webhook confirms a paid booking");
+    let notify = steps.iter().find(|s| s.step == Step::Notify).unwrap();
+    assert_eq!((notify.events, notify.messages), (1, 3), "the confirmation, by email, SMS and to the staff");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
