@@ -16,8 +16,8 @@ use booking_app::{AvailabilityQuery, BookingRequest, GuestDetails, MoneyPorts, N
 use booking_aws::{DynamoStore, OutboxMarking};
 use booking_domain::{BookingRef, ContactPreference, DEMO_CATALOG_JSON, GuestId, Hotel};
 use booking_embedded::EmbeddedStore;
-use booking_local_aws::moto::MotoServer;
 use booking_local_aws::DynamoOutboxPoller;
+use booking_local_aws::moto::MotoServer;
 use booking_ports::{BookingStore, OutboxFeed};
 use booking_test_support::{Calls, CountingPayments, CountingStore, FaultyNotifier, ManualClock, Tally, TestStripe};
 

@@ -168,7 +168,8 @@ fn machine() -> Value {
         .unwrap_or_else(|| "unknown".into());
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     // Other work on a shared machine skews every number: the 1-minute load average when the run started says how much.
-    let load = std::fs::read_to_string("/proc/loadavg").ok().and_then(|l| l.split_whitespace().next().map(str::to_owned)).unwrap_or_default();
+    let load =
+        std::fs::read_to_string("/proc/loadavg").ok().and_then(|l| l.split_whitespace().next().map(str::to_owned)).unwrap_or_default();
     json!({ "cores": cores, "cpu": cpu, "os": std::env::consts::OS, "arch": std::env::consts::ARCH, "load_average": load })
 }
 
@@ -387,7 +388,7 @@ fn markdown(report: &Value, previous: Option<&Value>) -> String {
     );
     let _ = writeln!(
         md,
-        "| adapter | route | concurrency | requests | req/s | vs floor | p50 ms | p99 ms | max ms | ok | sold out | errors | req/s ratio | p99 ratio |"
+        "| adapter | route | concurrency | requests | req/s | vs floor | p50 ms | p99 ms | max ms | ok | sold out | errors | body bytes | req/s ratio | p99 ratio |"
     );
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let rows = report["throughput"].as_array().cloned().unwrap_or_default();
