@@ -326,7 +326,7 @@ fn ratio(now: Option<f64>, before: Option<f64>) -> String {
     }
 }
 
-fn find<'a>(rows: Option<&'a Value>, matches: impl Fn(&Value) -> bool) -> Option<&'a Value> {
+fn find(rows: Option<&Value>, matches: impl Fn(&Value) -> bool) -> Option<&Value> {
     rows?.as_array()?.iter().find(|r| matches(r))
 }
 
