@@ -113,6 +113,8 @@ fn lambda(root: &Path, runs: usize) -> Result<()> {
     eprintln!("\n{}", std::fs::read_to_string(&report)?);
     eprintln!("<== wrote {}", report.display());
     Ok(())
+}
+
 fn api(root: &Path, quick: bool) -> Result<()> {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     run(
