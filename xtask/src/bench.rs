@@ -12,6 +12,11 @@
 //! - `cargo xtask bench lambda`: the functions' sizes (arm64 as shipped, x86_64 as run here), cold start against
 //!   a Lambda Runtime API emulator and peak memory, each against the hello-world floor built with the same
 //!   profile (`infra/lambda-bench`). Writes `target/bench/lambda.md` and `target/bench/lambda.json`.
+//! - `cargo xtask bench api`: the API's throughput and latency per concurrency level against a floor route, round
+//!   trips per request on both store adapters, and the domain's hot paths under criterion
+//!   (`services/domain/benches/hot_paths.rs`), compared with the previous run (`tests/e2e/src/bin/api-bench.rs`,
+//!   release build). Writes `target/bench/api.md` and `target/bench/api.json` (the last one kept as
+//!   `api.previous.json`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -31,6 +36,8 @@ pub enum Part {
     Emf,
     /// The Lambda functions: sizes, cold start and peak memory against a hello-world floor.
     Lambda,
+    /// The API: throughput, latency and round trips per request; the domain's hot paths.
+    Api,
 }
 
 #[derive(Debug, clap::Args)]
@@ -41,6 +48,9 @@ pub struct Args {
     /// Cold starts per function (`lambda`).
     #[arg(long, default_value_t = 20)]
     runs: usize,
+    /// `api` only: short levels, for trying the benchmark out (rough numbers).
+    #[arg(long)]
+    quick: bool,
 }
 
 pub fn bench(root: &Path, args: &Args) -> Result<()> {
@@ -53,6 +63,7 @@ pub fn bench(root: &Path, args: &Args) -> Result<()> {
                 .arg(root.join("target").join("bench"))
                 .current_dir(root),
         ),
+        Part::Api => api(root, args.quick),
         Part::Emf => run(
             "bench emf",
             cargo()
@@ -102,6 +113,26 @@ fn lambda(root: &Path, runs: usize) -> Result<()> {
     eprintln!("\n{}", std::fs::read_to_string(&report)?);
     eprintln!("<== wrote {}", report.display());
     Ok(())
+}
+
+fn api(root: &Path, quick: bool) -> Result<()> {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    run(
+        "bench api: domain hot paths",
+        cargo().args(["bench", "--package", "booking-domain", "--bench", "hot_paths", "--locked", "--", "--noplot"]).current_dir(root),
+    )?;
+    run(
+        "bench api: build",
+        cargo()
+            .args(["build", "--release", "--locked", "--package", "booking-e2e", "--bin", "api-bench", "--bin", "soak-stack"])
+            .current_dir(root),
+    )?;
+    let mut bench = Command::new(target.join("release").join("api-bench"));
+    bench.arg(target.join("bench")).arg(target.join("criterion")).current_dir(root);
+    if quick {
+        bench.arg("--quick");
+    }
+    run("bench api", &mut bench)
 }
 
 fn site(root: &Path) -> Result<()> {

@@ -6,10 +6,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod clock;
+mod counting;
 pub mod emf;
 mod faults;
 mod stripe;
 
 pub use clock::ManualClock;
+pub use counting::{Calls, CountingPayments, CountingStore, ProviderCall, Tally};
 pub use faults::{Fault, FaultPlan, FaultyNotifier, FaultyStore};
 pub use stripe::{StripeOp, TestStripe};

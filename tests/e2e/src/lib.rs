@@ -3,6 +3,7 @@
 //! server, the outbox).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test support: failing loudly is the point")]
 
+pub mod round_trips;
 pub mod soak;
 
 use std::path::{Path, PathBuf};

@@ -484,6 +484,41 @@ fn free_port() -> Result<u16, String> {
     listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }
 
+/// The stack in a process of its own (the `soak-stack` binary) on a fresh port, SIGKILLed when dropped: the
+/// server `cargo xtask bench api` measures, so the load generator is not in its process.
+pub struct StackProcess {
+    sup: Supervisor,
+    pub base: String,
+}
+
+impl fmt::Debug for StackProcess {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StackProcess").field("base", &self.base).finish_non_exhaustive()
+    }
+}
+
+/// Starts `binary` on `data_dir`, with the AWS adapters against `aws_endpoint` when given.
+pub async fn start_stack_process(binary: PathBuf, data_dir: PathBuf, aws_endpoint: Option<String>) -> Result<StackProcess, String> {
+    let port = free_port()?;
+    let sup = Supervisor {
+        binary,
+        data_dir,
+        port,
+        aws_endpoint,
+        clock_offset_ms: AtomicI64::new(0),
+        epoch: AtomicU64::new(1),
+        child: Mutex::new(None),
+    };
+    sup.start().await?;
+    Ok(StackProcess { sup, base: format!("http://127.0.0.1:{port}") })
+}
+
+impl StackProcess {
+    pub async fn stop(self) {
+        self.sup.kill().await;
+    }
+}
+
 /// Runs the soak and checks the invariants; the report lists every violation found (none on a healthy product).
 pub async fn run(config: SoakConfig) -> Result<Report, String> {
     let started = Instant::now();
