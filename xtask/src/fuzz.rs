@@ -61,7 +61,7 @@ pub fn fuzz(root: &Path, args: &Args) -> Result<()> {
         Some(name) => vec![
             TARGETS
                 .iter()
-                .find(|t| **t == name)
+                .find(|t| **t == name.as_str())
                 .copied()
                 .with_context(|| format!("no fuzz target {name}; the targets are {}", TARGETS.join(", ")))?,
         ],
@@ -87,7 +87,7 @@ fn run_targets(root: &Path, targets: &[&'static str], secs: u64) -> Result<()> {
     let out = fuzz_dir.join("target");
     std::fs::create_dir_all(out.join("logs")).context("create fuzz/target/logs")?;
     let mut all = Vec::new();
-    for target in targets {
+    for &target in targets {
         let stats = run_one(&fuzz_dir, &out, target, secs)?;
         eprintln!(
             "<== fuzz {target}: {} executions ({}/s), cov {}, ft {}, corpus {} in {:.0} s",
@@ -113,7 +113,9 @@ fn run_one(fuzz_dir: &Path, out: &Path, target: &'static str, secs: u64) -> Resu
         // New finds go to the first directory; the committed seeds are only read.
         .arg(&found)
         .arg(PathBuf::from("corpus").join(target))
-        .args(["--", &format!("-max_total_time={secs}"), "-timeout=20", "-rss_limit_mb=4096", "-print_final_stats=1"])
+        .arg("--")
+        .arg(format!("-max_total_time={secs}"))
+        .args(["-timeout=20", "-rss_limit_mb=4096", "-print_final_stats=1"])
         .stdout(log.try_clone()?)
         .stderr(log);
     eprintln!("\n==> fuzz {target} for {secs} s: {command:?}");
