@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 mod audit;
 mod bench;
 mod browser;
+mod fuzz;
 mod ops;
 mod policy;
 mod pyenv;
@@ -54,6 +55,9 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// The coverage-guided fuzz targets (`fuzz/`, cargo-fuzz): one or all, `--time N` seconds each; executions and
+    /// coverage reached go to fuzz/target/report.md (`check` only checks the crate's formatting: fuzz.rs says why).
+    Fuzz(fuzz::Args),
     /// Create or refresh the project-local Python venv (moto, cfn-lint, checkov) from requirements-dev.txt.
     Pyenv,
     /// Infrastructure gate: cfn-lint and cfn-guard (rule tests, every template x every rule), then the infra-check
@@ -114,6 +118,7 @@ fn main() -> Result<()> {
             }
         }
         Cmd::Browser => browser::test(&root),
+        Cmd::Fuzz(args) => fuzz::fuzz(&root, &args),
         Cmd::Bench(args) => bench::bench(&root, &args),
         Cmd::Audit(args) => std::process::exit(audit::audit(&root, args.relative_to(&invoked_from))),
         Cmd::Ops(args) => {
@@ -142,6 +147,8 @@ fn check() -> Result<()> {
     ship::rehearse_build(&project_root()?)?;
     policy::check(&project_root()?, policy::Scope::ToolsOnly)?;
     browser::test(&project_root()?)?;
+    // The fuzz crate is formatted like the rest; its targets run under `cargo xtask fuzz` only (fuzz.rs: why).
+    fuzz::format(&project_root()?)?;
     eprintln!("\nxtask check: all steps passed in {:.0?}", started.elapsed());
     Ok(())
 }
