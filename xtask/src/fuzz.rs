@@ -37,7 +37,6 @@ pub const TARGETS: [&str; 9] = [
     "cloudtrail_digest",
 ];
 
-
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// One target (default: all of them, one after the other).

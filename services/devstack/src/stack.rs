@@ -385,7 +385,14 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     });
 
     let mut app = Router::new()
-        .merge(Router::new().route("/api", any(gateway::handle)).route("/api/{*rest}", any(gateway::handle)).with_state(gw))
+        // `/api/` apart: axum's `{*rest}` needs at least one character, and the site's fallback would answer it.
+        .merge(
+            Router::new()
+                .route("/api", any(gateway::handle))
+                .route("/api/", any(gateway::handle))
+                .route("/api/{*rest}", any(gateway::handle))
+                .with_state(gw),
+        )
         .merge(
             Router::new()
                 .route("/dev/outbox", get(outbox_page::html))

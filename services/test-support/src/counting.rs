@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use booking_domain::{Booking, BookingRef, GuestId, Money, NightCount, RoomTypeId};
 use booking_ports::{
     BookingReader, BookingStore, BookingWriter, ChannelDelivery, CreateIntent, DeliveryLog, DeliveryUpdate, IdempotencyBegin,
-    IdempotencyStore, PaymentError, PaymentGateway, PaymentIntent, Refund, StoreCall, StoreError, Transition,
+    IdempotencyStore, PaymentError, PaymentGateway, PaymentIntent, Refund, Resend, ResendQueued, StoreCall, StoreError, Transition,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -118,6 +118,11 @@ impl BookingWriter for CountingStore {
     async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError> {
         self.tally.store(StoreCall::Transition);
         self.inner.transition(change).await
+    }
+
+    async fn queue_resend(&self, resend: Resend<'_>) -> Result<ResendQueued, StoreError> {
+        self.tally.store(StoreCall::QueueResend);
+        self.inner.queue_resend(resend).await
     }
 }
 
