@@ -290,35 +290,51 @@ pub async fn run(root: &Path, plan: &Plan) -> Result<PathBuf, BenchError> {
         ("AWS_SECRET_ACCESS_KEY", "bench"),
         ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
         ("RUST_LOG", "info"),
-        ("TABLE_NAME", "bench-bookings"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
     let secret_arn = secret.arn().unwrap_or_default().to_owned();
     let topic_arn = topic.topic_arn().unwrap_or_default().to_owned();
-    let env_for = |function: &str| -> Vec<(String, String)> {
+    // Each function gets exactly the variables it declares for a deploy (`FunctionSpec::aws_environment`, the same
+    // list the templates are checked against), so a variable added to a function cannot leave the bench behind.
+    let value = |var: &str| -> Result<String, BenchError> {
+        use booking_functions::config as c;
+        Ok(match var {
+            v if v == c::TABLE_NAME => "bench-bookings".into(),
+            v if v == c::METRICS_NAMESPACE => "HarbourView/bench".into(),
+            v if v == c::METRICS_SERVICE => "booking".into(),
+            v if v == c::BOOKING_EVENTS_TOPIC_ARN => topic_arn.clone(),
+            v if v == c::SES_FROM_ADDRESS => "bookings@bench.example.com".into(),
+            v if v == c::SES_CONFIGURATION_SET => "bench-guest-mail".into(),
+            v if v == c::STRIPE_SECRET_ARN => secret_arn.clone(),
+            other => return Err(setup(format!("the bench has no value for {other}, which a function now reads"))),
+        })
+    };
+    let env_for = |function: &str| -> Result<Vec<(String, String)>, BenchError> {
+        let name = booking_functions::FunctionName::ALL
+            .into_iter()
+            .find(|f| f.as_str() == function)
+            .ok_or_else(|| setup(format!("{function} is not a function")))?;
         let mut env = base.clone();
-        match function {
-            "notify" => env.push(("NOTIFY_TOPIC_ARN".into(), topic_arn.clone())),
-            "query" => {}
-            _ => env.push(("STRIPE_SECRET_ARN".into(), secret_arn.clone())),
+        for var in name.spec().aws_environment() {
+            env.push((var.to_owned(), value(var)?));
         }
-        env
+        Ok(env)
     };
     let mut subjects: Vec<(Subject, Option<Artifact>, Option<Artifact>)> = Vec::new();
     let floor = Subject { name: "floor".into(), binary: plan.floor.0.clone(), env: base.clone(), event: events::first_event("floor") };
     subjects.push((floor, plan.floor.1.clone(), plan.floor.2.clone()));
     for (function, binary, arm64, x86) in &plan.functions {
         subjects.push((
-            Subject { name: function.clone(), binary: binary.clone(), env: env_for(function), event: events::first_event(function) },
+            Subject { name: function.clone(), binary: binary.clone(), env: env_for(function)?, event: events::first_event(function) },
             arm64.clone(),
             x86.clone(),
         ));
     }
     if let Some((_, binary, _, _)) = plan.functions.iter().find(|(f, ..)| f == "payment") {
-        let mut env: Vec<(String, String)> = base.clone();
-        env.push(("STRIPE_SECRET_KEY".into(), "sk_test_bench".into()));
+        let mut env: Vec<(String, String)> = env_for("payment")?.into_iter().filter(|(k, _)| k != booking_functions::config::STRIPE_SECRET_ARN).collect();
+        env.push((booking_functions::config::STRIPE_SECRET_KEY.into(), "sk_test_bench".into()));
         subjects.push((
             Subject { name: "payment (keys in env)".into(), binary: binary.clone(), env, event: events::first_event("payment") },
             None,
