@@ -4,6 +4,8 @@
 //! failure, the address is never mailed again, and the next message records why it was not sent.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
+mod support;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -204,20 +206,13 @@ fn ses_notifications_become_reports_or_say_why_not() {
 /// booking as a property, through the Lambda's one handler as it is invoked by the feedback topic.
 #[tokio::test]
 async fn a_bounce_is_counted_for_the_operator_per_channel() {
-    use emf::{DimensionValue, Namespace, Target};
     use lambda_runtime::LambdaEvent;
     use tower::ServiceExt;
 
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(EmbeddedStore::open(&dir.path().join("s.redb")).unwrap());
     let (booking, confirmation) = confirmed(&store, 3).await;
-    let sink = Arc::new(Memory::new());
-    let target = Target::new(
-        Namespace::new("HarbourView/test").unwrap(),
-        DimensionValue::new("booking").unwrap(),
-        DimensionValue::new("notify").unwrap(),
-    );
-    let emitter = Arc::new(Emitter::new(Config::Enabled(target), booking_metrics::BUILTINS, Arc::clone(&sink)));
+    let (sink, emitter) = support::recording_notify_emitter();
     let notify = Arc::new(Notify::new(ports(store.clone(), Arc::new(FaultyNotifier::default())), emitter));
     notify.handle_any(stream_batch(&confirmation)).await.unwrap();
     sink.take();

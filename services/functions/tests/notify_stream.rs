@@ -2,6 +2,8 @@
 //! failure reports its sequence number so Lambda retries from there.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -15,7 +17,6 @@ use booking_local_aws::stream_record;
 use booking_ports::*;
 use booking_store_contract::{held, t0};
 use booking_test_support::ManualClock;
-use emf::{Config, DimensionValue, Emitter, Memory, Namespace, Target};
 use lambda_runtime::LambdaEvent;
 use tower::ServiceExt;
 
@@ -63,13 +64,7 @@ async fn delivers_outbox_inserts_and_reports_the_first_failure() {
     assert_eq!(outbox_event(&batch.records[1]).as_ref(), Some(&events[0]), "the wire format round-trips");
     assert_eq!(outbox_event(&batch.records[0]), None, "non-inserts are skipped");
 
-    let sink = Arc::new(Memory::new());
-    let target = Target::new(
-        Namespace::new("HarbourView/test").unwrap(),
-        DimensionValue::new("booking").unwrap(),
-        DimensionValue::new("notify").unwrap(),
-    );
-    let emitter = Arc::new(Emitter::new(Config::Enabled(target), booking_metrics::BUILTINS, Arc::clone(&sink)));
+    let (sink, emitter) = support::recording_notify_emitter();
     let invoke = |notify: Notify, batch: Event| async move {
         let context = {
             let mut c = lambda_runtime::Context::default();
