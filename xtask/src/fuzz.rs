@@ -1,10 +1,11 @@
 //! `cargo xtask fuzz [TARGET] [--time N]`: the coverage-guided fuzz targets of `fuzz/` (cargo-fuzz, libFuzzer),
 //! one or all, each for N seconds.
 //!
-//! Not in `cargo xtask check` (only the crate's formatting is): the instrumented build of the whole dependency
-//! tree (AWS SDKs, async-stripe, the audit's S3 and CloudTrail clients) took 86 min of wall time on a loaded
-//! 2-core machine, more than the CI gate's whole budget. Splitting the parser targets into a light crate is the
-//! way to bring a smoke back into the gate.
+//! `cargo xtask check` runs the smoke: the parser targets ([`PARSERS`]: the Stripe webhook, the JWT verifier, the
+//! catalogue, the CloudTrail records and digests) for [`SMOKE_SECS`] each, built without the fuzz crate's `stack`
+//! feature. The other four (the three HTTP paths and the DynamoDB stream decoder) link the functions crate, and so
+//! the AWS SDKs and async-stripe: their instrumented build took 86 min of wall time on a loaded 2-core machine, more
+//! than the CI gate's whole budget, so they run under `cargo xtask fuzz` only.
 //!
 //! The committed seeds in `fuzz/corpus/<target>/` are only read: what a run finds goes to
 //! `fuzz/target/corpus/<target>/` (kept between runs, never committed), a crash to `fuzz/artifacts/<target>/`.
@@ -35,6 +36,31 @@ pub const TARGETS: [&str; 9] = [
     "cloudtrail_records",
     "cloudtrail_digest",
 ];
+
+/// The targets that build without the fuzz crate's `stack` feature, the ones `cargo xtask check` smokes.
+pub const PARSERS: [&str; 5] = ["stripe_webhook", "jwt_verifier", "catalogue", "cloudtrail_records", "cloudtrail_digest"];
+
+/// Seconds per parser target in `cargo xtask check`: enough for libFuzzer to get past the seeds (each parser runs
+/// thousands of inputs a second), bounded so the five cost under two minutes.
+pub const SMOKE_SECS: u64 = 15;
+
+/// Which of the fuzz crate's feature sets to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Build {
+    /// Every target (the crate's default `stack` feature).
+    Everything,
+    /// The parser targets only (`--no-default-features`).
+    Parsers,
+}
+
+impl Build {
+    fn flags(self) -> &'static [&'static str] {
+        match self {
+            Build::Everything => &[],
+            Build::Parsers => &["--no-default-features"],
+        }
+    }
+}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -68,7 +94,12 @@ pub fn fuzz(root: &Path, args: &Args) -> Result<()> {
         ],
         None => TARGETS.to_vec(),
     };
-    run_targets(root, &targets, args.time)
+    run_targets(root, &targets, args.time, Build::Everything)
+}
+
+/// The `check` step: the parser targets, [`SMOKE_SECS`] each. A crash, a timeout or a target that runs nothing fails.
+pub fn smoke(root: &Path) -> Result<()> {
+    run_targets(root, &PARSERS, SMOKE_SECS, Build::Parsers)
 }
 
 /// The `check` step: the fuzz crate is formatted (it is outside the workspace `cargo fmt --all` sees).
@@ -76,10 +107,10 @@ pub fn format(root: &Path) -> Result<()> {
     run("fuzz format", cargo().args(["fmt", "--check", "--manifest-path"]).arg(root.join("fuzz/Cargo.toml")))
 }
 
-fn run_targets(root: &Path, targets: &[&'static str], secs: u64) -> Result<()> {
+fn run_targets(root: &Path, targets: &[&'static str], secs: u64, features: Build) -> Result<()> {
     let fuzz_dir = root.join("fuzz");
     let mut build = cargo();
-    build.current_dir(&fuzz_dir).args(["fuzz", "build", "-s", "none"]);
+    build.current_dir(&fuzz_dir).args(["fuzz", "build", "-s", "none"]).args(features.flags());
     if let [one] = targets {
         build.arg(one);
     }
@@ -88,7 +119,7 @@ fn run_targets(root: &Path, targets: &[&'static str], secs: u64) -> Result<()> {
     std::fs::create_dir_all(out.join("logs")).context("create fuzz/target/logs")?;
     let mut all = Vec::new();
     for &target in targets {
-        let stats = run_one(&fuzz_dir, &out, target, secs)?;
+        let stats = run_one(&fuzz_dir, &out, target, secs, features)?;
         eprintln!(
             "<== fuzz {target}: {} executions ({}/s), cov {}, ft {}, corpus {} in {:.0} s",
             stats.executions, stats.exec_per_sec, stats.cov, stats.ft, stats.corpus, stats.seconds
@@ -101,7 +132,7 @@ fn run_targets(root: &Path, targets: &[&'static str], secs: u64) -> Result<()> {
     Ok(())
 }
 
-fn run_one(fuzz_dir: &Path, out: &Path, target: &'static str, secs: u64) -> Result<Stats> {
+fn run_one(fuzz_dir: &Path, out: &Path, target: &'static str, secs: u64, features: Build) -> Result<Stats> {
     let found = out.join("corpus").join(target);
     std::fs::create_dir_all(&found).with_context(|| format!("create {}", found.display()))?;
     let log_path = out.join("logs").join(format!("{target}.log"));
@@ -109,7 +140,9 @@ fn run_one(fuzz_dir: &Path, out: &Path, target: &'static str, secs: u64) -> Resu
     let mut command = cargo();
     command
         .current_dir(fuzz_dir)
-        .args(["fuzz", "run", "-s", "none", target])
+        .args(["fuzz", "run", "-s", "none"])
+        .args(features.flags())
+        .arg(target)
         // New finds go to the first directory; the committed seeds are only read.
         .arg(&found)
         .arg(PathBuf::from("corpus").join(target))
@@ -204,6 +237,15 @@ mod tests {
         let bins: Vec<&str> =
             manifest.lines().filter_map(|l| l.strip_prefix("name = \"")).filter_map(|l| l.strip_suffix('"')).skip(1).collect();
         assert_eq!(bins, TARGETS, "fuzz/Cargo.toml's [[bin]]s and fuzz::TARGETS");
+        // The parser targets are exactly those without `required-features`, so the smoke builds them all.
+        let needs_stack: Vec<&str> = manifest
+            .split("[[bin]]")
+            .skip(1)
+            .filter(|bin| bin.contains("required-features = [\"stack\"]"))
+            .filter_map(|bin| bin.lines().find_map(|l| l.strip_prefix("name = \"")?.strip_suffix('"')))
+            .collect();
+        let parsers: Vec<&str> = TARGETS.iter().copied().filter(|t| !needs_stack.contains(t)).collect();
+        assert_eq!(parsers, PARSERS, "the targets without required-features and fuzz::PARSERS");
         for target in TARGETS {
             let seeds = std::fs::read_dir(root.join("fuzz/corpus").join(target)).unwrap().count();
             assert!(seeds >= 1, "{target} has no committed seed");

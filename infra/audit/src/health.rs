@@ -4,7 +4,9 @@
 //! within a day and a digest within two hours (CloudTrail writes one every hour, even an empty one), no
 //! delivery errors, and every advanced event selector of the template still present with its resources.
 
+#[cfg(feature = "aws")]
 use aws_sdk_cloudtrail::error::ProvideErrorMetadata;
+#[cfg(feature = "aws")]
 use aws_sdk_cloudtrail::types::AdvancedEventSelector;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
@@ -74,6 +76,7 @@ impl TrailHealth {
     }
 }
 
+#[cfg(feature = "aws")]
 fn api_error<E: ProvideErrorMetadata>(permission: &'static str, operation: &'static str, region: &str, error: &E) -> AuditError {
     let code = error.code().unwrap_or_default().to_owned();
     let detail = format!("{code} {}", error.message().unwrap_or_default()).trim().to_owned();
@@ -85,6 +88,7 @@ fn api_error<E: ProvideErrorMetadata>(permission: &'static str, operation: &'sta
 }
 
 /// Checks the trail `spec` names, through a client of its home region.
+#[cfg(feature = "aws")]
 pub async fn trail_health(
     client: &aws_sdk_cloudtrail::Client,
     region: &str,
@@ -173,6 +177,7 @@ pub async fn trail_health(
 
 /// Whether `actual` records at least what `expected` asks for: every expected field and operator is there, and
 /// every expected value matches one of its values.
+#[cfg(feature = "aws")]
 fn covers(actual: &AdvancedEventSelector, expected: &ExpectedSelector) -> bool {
     expected.fields.iter().all(|field| {
         actual.field_selectors().iter().filter(|a| a.field() == field.field).any(|a| {
@@ -190,6 +195,7 @@ fn covers(actual: &AdvancedEventSelector, expected: &ExpectedSelector) -> bool {
     })
 }
 
+#[cfg(feature = "aws")]
 fn recent(
     check: Check,
     severity: Severity,
@@ -210,6 +216,7 @@ fn recent(
 }
 
 /// `2 h 58 min`, or `3 days` past two days.
+#[cfg(feature = "aws")]
 fn age(delta: TimeDelta) -> String {
     if delta.num_hours() >= 48 {
         format!("{} days", delta.num_days())
@@ -218,10 +225,12 @@ fn age(delta: TimeDelta) -> String {
     }
 }
 
+#[cfg(feature = "aws")]
 fn pass(check: Check, severity: Severity, detail: String) -> HealthCheck {
     HealthCheck { check, passed: true, severity, detail }
 }
 
+#[cfg(feature = "aws")]
 fn fail(check: Check, severity: Severity, detail: String) -> HealthCheck {
     HealthCheck { check, passed: false, severity, detail }
 }

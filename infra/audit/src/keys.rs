@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
+#[cfg(feature = "aws")]
 use aws_sdk_cloudtrail::error::ProvideErrorMetadata;
+#[cfg(feature = "aws")]
 use aws_sdk_cloudtrail::primitives::DateTime as SdkTime;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -78,6 +80,7 @@ impl PublicKeys {
     }
 
     /// Adds the keys one region published for the window (`ListPublicKeys`, every page).
+    #[cfg(feature = "aws")]
     pub async fn add_from_api(
         &mut self,
         client: &aws_sdk_cloudtrail::Client,

@@ -16,6 +16,7 @@
 //! caller, so tests point it at moto or at a replaying HTTP client; "now" is an argument; memory grows with the
 //! number of files and findings, never with the number of records.
 
+#[cfg(feature = "aws")]
 pub mod audit;
 pub mod catalogue;
 pub mod engine;

@@ -5,16 +5,23 @@
 
 use std::time::Duration;
 
+#[cfg(feature = "aws")]
 use aws_sdk_cloudtrail::config::retry::RetryConfig;
+#[cfg(feature = "aws")]
 use aws_sdk_cloudtrail::error::ProvideErrorMetadata;
+#[cfg(feature = "aws")]
 use aws_sdk_cloudtrail::primitives::DateTime as SdkTime;
+#[cfg(feature = "aws")]
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+#[cfg(feature = "aws")]
 use tokio::time::Instant;
 
 use crate::AuditError;
+#[cfg(feature = "aws")]
 use crate::engine::Engine;
+#[cfg(feature = "aws")]
 use crate::records::parse_record;
 
 /// Request pacing for one region.
@@ -59,6 +66,7 @@ impl<F: FnMut(&str, u64, u64)> LookupProgress for F {
 
 /// Every event of `[since, until)` in the client's region (only `event_name` when given), through `engine`.
 #[allow(clippy::too_many_arguments, reason = "each is a different, required input of one paginated query")]
+#[cfg(feature = "aws")]
 pub async fn lookup_events(
     client: &aws_sdk_cloudtrail::Client,
     region: &str,
@@ -139,14 +147,17 @@ pub async fn lookup_events(
     }
 }
 
+#[cfg(feature = "aws")]
 fn status<E, R: HasStatus>(error: &aws_sdk_cloudtrail::error::SdkError<E, R>) -> Option<u16> {
     error.raw_response().map(HasStatus::status_code)
 }
 
+#[cfg(feature = "aws")]
 trait HasStatus {
     fn status_code(&self) -> u16;
 }
 
+#[cfg(feature = "aws")]
 impl HasStatus for aws_sdk_cloudtrail::config::http::HttpResponse {
     fn status_code(&self) -> u16 {
         self.status().as_u16()
@@ -158,6 +169,7 @@ pub fn is_throttling(code: Option<&str>, status: Option<u16>) -> bool {
     matches!(code, Some("ThrottlingException" | "Throttling" | "TooManyRequestsException" | "RequestLimitExceeded")) || status == Some(429)
 }
 
+#[cfg(feature = "aws")]
 pub(crate) fn is_access_denied(code: &str) -> bool {
     code.contains("AccessDenied") || matches!(code, "UnrecognizedClientException" | "InvalidClientTokenId" | "NotAuthorized")
 }

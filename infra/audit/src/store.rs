@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
+#[cfg(feature = "aws")]
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use serde::Deserialize;
 
@@ -35,6 +36,7 @@ pub struct Object {
 #[derive(Debug, Clone)]
 pub enum Store {
     Dir { root: PathBuf },
+    #[cfg(feature = "aws")]
     S3 { client: aws_sdk_s3::Client, bucket: String, prefix: String },
 }
 
@@ -44,6 +46,7 @@ impl Store {
     }
 
     /// `s3://bucket` or `s3://bucket/prefix`.
+    #[cfg(feature = "aws")]
     pub fn s3(client: aws_sdk_s3::Client, url: &str) -> Result<Self, AuditError> {
         let rest = url.strip_prefix("s3://").ok_or_else(|| AuditError::Usage(format!("{url} is not s3://bucket/prefix")))?;
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
@@ -57,6 +60,7 @@ impl Store {
     pub fn bucket(&self) -> Option<&str> {
         match self {
             Store::Dir { .. } => None,
+            #[cfg(feature = "aws")]
             Store::S3 { bucket, .. } => Some(bucket),
         }
     }
@@ -64,6 +68,7 @@ impl Store {
     pub fn describe(&self) -> String {
         match self {
             Store::Dir { root } => root.display().to_string(),
+            #[cfg(feature = "aws")]
             Store::S3 { bucket, prefix, .. } => format!("s3://{bucket}/{prefix}"),
         }
     }
@@ -76,6 +81,7 @@ impl Store {
                 walk(root, root, &mut keys)?;
                 keys
             }
+            #[cfg(feature = "aws")]
             Store::S3 { client, bucket, prefix } => {
                 let mut keys = Vec::new();
                 let mut token = None;
@@ -124,6 +130,7 @@ impl Store {
                 };
                 Ok(Some(Object { key: key.to_owned(), body, metadata }))
             }
+            #[cfg(feature = "aws")]
             Store::S3 { client, bucket, .. } => {
                 let output = match client.get_object().bucket(bucket).key(key).send().await {
                     Ok(output) => output,
@@ -142,6 +149,7 @@ impl Store {
     }
 }
 
+#[cfg(feature = "aws")]
 fn metadata(map: Option<&HashMap<String, String>>) -> DigestMetadata {
     let get = |name: &str| map.and_then(|m| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(name))).map(|(_, v)| v.clone());
     DigestMetadata { signature: get("signature"), signature_algorithm: get("signature-algorithm") }
@@ -171,6 +179,7 @@ fn walk(root: &Path, dir: &Path, keys: &mut Vec<String>) -> Result<(), AuditErro
     Ok(())
 }
 
+#[cfg(feature = "aws")]
 fn s3_error<E, R>(permission: &'static str, operation: &'static str, target: &str, error: &aws_sdk_s3::error::SdkError<E, R>) -> AuditError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -199,6 +208,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "aws")]
     fn metadata_names_are_case_insensitive() {
         let map =
             HashMap::from([("Signature".to_owned(), "ab".to_owned()), ("signature-algorithm".to_owned(), "SHA256withRSA".to_owned())]);

@@ -5,10 +5,12 @@
 //! the code base does not move when async-stripe does. Secret keys, client secrets and webhook secrets are never
 //! logged or put into error messages.
 
+#[cfg(feature = "gateway")]
 pub mod gateway;
 pub mod signature;
 pub mod webhook;
 
+#[cfg(feature = "gateway")]
 pub use gateway::{StripeConfig, StripeGateway};
 
 /// The PaymentIntent metadata key holding our booking reference: written when the intent is created, read from
