@@ -69,6 +69,9 @@ pub struct Args {
     /// Seconds of fuzzing per target.
     #[arg(long, default_value_t = 60)]
     time: u64,
+    /// Only what `cargo xtask check` runs: the parser targets, 15 s each (to reproduce a failed gate).
+    #[arg(long, conflicts_with_all = ["target", "time"])]
+    smoke: bool,
 }
 
 /// What libFuzzer reported at the end of one run.
@@ -84,6 +87,9 @@ struct Stats {
 }
 
 pub fn fuzz(root: &Path, args: &Args) -> Result<()> {
+    if args.smoke {
+        return smoke(root);
+    }
     let targets: Vec<&'static str> = match &args.target {
         Some(name) => vec![
             TARGETS

@@ -8,11 +8,16 @@
 use aws_sdk_cloudtrail::error::ProvideErrorMetadata;
 #[cfg(feature = "aws")]
 use aws_sdk_cloudtrail::types::AdvancedEventSelector;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
+#[cfg(feature = "aws")]
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+#[cfg(feature = "aws")]
 use crate::AuditError;
+#[cfg(feature = "aws")]
 use crate::catalogue::{ExpectedSelector, TrailSpec};
+#[cfg(feature = "aws")]
 use crate::lookup::is_access_denied;
 use crate::rules::Severity;
 

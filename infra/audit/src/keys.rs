@@ -14,6 +14,7 @@ use aws_sdk_cloudtrail::error::ProvideErrorMetadata;
 #[cfg(feature = "aws")]
 use aws_sdk_cloudtrail::primitives::DateTime as SdkTime;
 use base64::Engine as _;
+#[cfg(feature = "aws")]
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 

@@ -13,11 +13,13 @@ use aws_sdk_cloudtrail::error::ProvideErrorMetadata;
 use aws_sdk_cloudtrail::primitives::DateTime as SdkTime;
 #[cfg(feature = "aws")]
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+#[cfg(feature = "aws")]
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 #[cfg(feature = "aws")]
 use tokio::time::Instant;
 
+#[cfg(feature = "aws")]
 use crate::AuditError;
 #[cfg(feature = "aws")]
 use crate::engine::Engine;

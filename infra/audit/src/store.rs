@@ -5,6 +5,7 @@
 //! Keys named inside digests are untrusted input: a key that would leave the directory (`..`, absolute) is
 //! treated as absent, never opened.
 
+#[cfg(feature = "aws")]
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
@@ -35,9 +36,15 @@ pub struct Object {
 
 #[derive(Debug, Clone)]
 pub enum Store {
-    Dir { root: PathBuf },
+    Dir {
+        root: PathBuf,
+    },
     #[cfg(feature = "aws")]
-    S3 { client: aws_sdk_s3::Client, bucket: String, prefix: String },
+    S3 {
+        client: aws_sdk_s3::Client,
+        bucket: String,
+        prefix: String,
+    },
 }
 
 impl Store {

@@ -333,7 +333,8 @@ pub async fn run(root: &Path, plan: &Plan) -> Result<PathBuf, BenchError> {
         ));
     }
     if let Some((_, binary, _, _)) = plan.functions.iter().find(|(f, ..)| f == "payment") {
-        let mut env: Vec<(String, String)> = env_for("payment")?.into_iter().filter(|(k, _)| k != booking_functions::config::STRIPE_SECRET_ARN).collect();
+        let mut env: Vec<(String, String)> =
+            env_for("payment")?.into_iter().filter(|(k, _)| k != booking_functions::config::STRIPE_SECRET_ARN).collect();
         env.push((booking_functions::config::STRIPE_SECRET_KEY.into(), "sk_test_bench".into()));
         subjects.push((
             Subject { name: "payment (keys in env)".into(), binary: binary.clone(), env, event: events::first_event("payment") },
