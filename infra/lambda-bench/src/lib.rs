@@ -263,8 +263,12 @@ fn init_work(function: &str) -> &'static str {
             "SDK config, catalogue parse, DynamoDB client, Stripe keys from Secrets Manager (one call), Stripe client"
         }
         "query" => "SDK config, catalogue parse, DynamoDB client (no Stripe: not linked)",
-        "notify" => "SDK config, catalogue parse, DynamoDB and SNS clients (no Stripe: not linked)",
+        "notify" => "SDK config, catalogue parse, DynamoDB, SNS and SES clients (no Stripe: not linked)",
         "payment (keys in env)" => "as payment, but STRIPE_SECRET_KEY from the environment: no Secrets Manager call",
+        "query (no system CA roots)" => {
+            "as query, but SSL_CERT_FILE/SSL_CERT_DIR name an empty file and directory: what loading the system's CA \
+             roots (the SDK's HTTPS client, rustls-native-certs) costs init"
+        }
         _ => "lambda_runtime only",
     }
 }
@@ -338,6 +342,22 @@ pub async fn run(root: &Path, plan: &Plan) -> Result<PathBuf, BenchError> {
         env.push((booking_functions::config::STRIPE_SECRET_KEY.into(), "sk_test_bench".into()));
         subjects.push((
             Subject { name: "payment (keys in env)".into(), binary: binary.clone(), env, event: events::first_event("payment") },
+            None,
+            None,
+        ));
+    }
+    // The SDK's HTTPS client loads the system's CA roots while init builds the clients; this variant measures that
+    // share of init (rustls-native-certs reads the two variables instead of the system's store).
+    if let Some((_, binary, _, _)) = plan.functions.iter().find(|(f, ..)| f == "query") {
+        let empty = root.join("target/bench/no-ca-roots");
+        std::fs::create_dir_all(&empty).map_err(|e| setup(format!("{}: {e}", empty.display())))?;
+        let file = empty.join("none.pem");
+        std::fs::write(&file, b"").map_err(|e| setup(format!("{}: {e}", file.display())))?;
+        let mut env = env_for("query")?;
+        env.push(("SSL_CERT_FILE".into(), file.display().to_string()));
+        env.push(("SSL_CERT_DIR".into(), empty.display().to_string()));
+        subjects.push((
+            Subject { name: "query (no system CA roots)".into(), binary: binary.clone(), env, event: events::first_event("query") },
             None,
             None,
         ));
