@@ -238,7 +238,12 @@ pub async fn deploy(
             true => s3.head_object().bucket(&env.artifacts_bucket).key(&key).send().await.is_err(),
             false => upload::put_if_absent(&s3, &env.artifacts_bucket, &key, bytes, "application/zip").await?,
         };
-        out.line(&format!("    {key}: {}", if uploaded { "uploaded" } else { "already there" }));
+        let said = match (uploaded, options.dry_run) {
+            (false, _) => "already there",
+            (true, false) => "uploaded",
+            (true, true) => "would upload",
+        };
+        out.line(&format!("    {key}: {said}"));
         if uploaded {
             summary.uploaded_artifacts.push(key);
         }
@@ -317,7 +322,8 @@ pub async fn deploy(
     for (stack, outcome) in &summary.stacks {
         out.line(&format!("    {stack}: {outcome:?}"));
     }
-    out.line(&format!("    artifacts uploaded: {}", summary.uploaded_artifacts.len()));
+    let artifacts = if options.dry_run { "artifacts to upload" } else { "artifacts uploaded" };
+    out.line(&format!("    {artifacts}: {}", summary.uploaded_artifacts.len()));
     for (what, url) in &summary.urls {
         out.line(&format!("    {what}: {url}"));
     }

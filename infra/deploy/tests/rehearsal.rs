@@ -198,6 +198,9 @@ async fn deploy_rehearsal_on_moto() {
     let s3 = rehearsal.aws.s3();
     let artifacts = s3.list_objects_v2().bucket(&rehearsal.env.artifacts_bucket).send().await.unwrap();
     assert_eq!(artifacts.key_count(), Some(0), "a dry run uploads nothing");
+    // ... and says so: the operator reads what would happen, never that it happened.
+    assert!(printed.contains(": would upload") && printed.contains("artifacts to upload: 5"), "{printed}");
+    assert!(!printed.contains(": uploaded") && !printed.contains("artifacts uploaded"), "{printed}");
     eprintln!("---- deploy --dry-run against moto (empty account) ----\n{printed}");
 
     // The first deploy stops after the data stack while SES has not verified the guest mail domain (the identity
