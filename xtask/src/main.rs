@@ -56,7 +56,7 @@ enum Cmd {
         args: Vec<String>,
     },
     /// The coverage-guided fuzz targets (`fuzz/`, cargo-fuzz): one or all, `--time N` seconds each; executions and
-    /// coverage reached go to fuzz/target/report.md (`check` smokes the parser targets only: fuzz.rs says why).
+    /// coverage reached go to fuzz/target/report.md (`check` smokes every target on an unoptimised build: fuzz.rs).
     Fuzz(fuzz::Args),
     /// Create or refresh the project-local Python venv (moto, cfn-lint, checkov) from requirements-dev.txt.
     Pyenv,
@@ -147,8 +147,8 @@ fn check() -> Result<()> {
     ship::rehearse_build(&project_root()?)?;
     policy::check(&project_root()?, policy::Scope::ToolsOnly)?;
     browser::test(&project_root()?)?;
-    // The fuzz crate is formatted like the rest, and its parser targets get a short smoke (fuzz.rs says why only
-    // those).
+    // The fuzz crate is formatted like the rest, and each of its targets gets a short smoke on an unoptimised build
+    // (fuzz.rs says why).
     fuzz::format(&project_root()?)?;
     fuzz::smoke(&project_root()?)?;
     eprintln!("\nxtask check: all steps passed in {:.0?}", started.elapsed());

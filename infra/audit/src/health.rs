@@ -72,8 +72,8 @@ impl TrailHealth {
 #[cfg(feature = "aws")]
 pub use api::trail_health;
 
-/// The checks through the CloudTrail API: only with the `aws` feature (the fuzz smoke builds the crate without the
-/// SDKs).
+/// The checks through the CloudTrail API: only with the `aws` feature (the fuzz parser targets' build leaves the SDKs
+/// out).
 #[cfg(feature = "aws")]
 mod api {
     use aws_sdk_cloudtrail::error::ProvideErrorMetadata;

@@ -57,7 +57,7 @@ pub(crate) use api::is_access_denied;
 #[cfg(feature = "aws")]
 pub use api::lookup_events;
 
-/// The calls themselves: only with the `aws` feature (the fuzz smoke builds the crate without the SDKs).
+/// The calls themselves: only with the `aws` feature (the fuzz parser targets' build leaves the SDKs out).
 #[cfg(feature = "aws")]
 mod api {
     use aws_sdk_cloudtrail::config::retry::RetryConfig;
