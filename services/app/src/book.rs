@@ -3,12 +3,12 @@ use booking_domain::{
     Action, Booking, BookingRef, BookingState, ContactPreference, GuestContact, GuestId, InventoryEffect, NewBooking, PaymentRef,
     RoomTypeId, StayDates, StayRequest, quote,
 };
-use booking_ports::{CreateIntent, PaymentIntent, PaymentStatus};
+use booking_ports::{CreateIntent, HoldClaimed, IdempotencyClaim, IdempotencyCompletion, PaymentIntent, PaymentStatus};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::changes::{save, transition};
-use crate::idempotency::{Retention, hash_of, once};
+use crate::changes::{save_completing, transition};
+use crate::idempotency::{LEASE, Retention, abandon, hash_of, once, owner_token, stored, taken};
 use crate::ports::capacity;
 use crate::{AppError, BookingView, ErrorCode, MoneyPorts, SettlePorts};
 
@@ -66,6 +66,10 @@ const KEY_RULE: &str = "Idempotency-Key must be 8 to 64 characters of letters, d
 /// Idempotent twice over: the `Idempotency-Key` replays a completed result, and the booking reference is derived
 /// from (guest, key), so even a retry whose first attempt crashed before recording its result finds the same hold
 /// and the same payment intent instead of taking rooms again.
+///
+/// Two store round trips and one Stripe call when all goes well: the key's claim is written in the hold's
+/// transaction, and its result in the transaction that records the payment intent (issue 15's budget,
+/// `tests/e2e/tests/round_trips.rs`). Only a resumed attempt claims the key on its own.
 pub async fn place_booking(
     ports: &MoneyPorts,
     guest: &GuestId,
@@ -94,11 +98,38 @@ pub async fn place_booking(
     let reference = derived_reference(guest, idempotency_key);
     let new = NewBooking { reference, guest: guest.clone(), contact, quote: priced, now, hold_minutes: svc.hotel.hold_minutes() };
     let key = format!("booking:{}:{idempotency_key}", guest.as_str());
-    let result = once(ports.idempotency.as_ref(), svc.clock.as_ref(), &key, &hash_of(&request), Retention::Request, || {
-        hold_and_open_payment(svc, new)
-    })
-    .await?;
-    Ok(result.into_inner())
+    let payload_hash = hash_of(&request);
+    let wanted = Booking::hold(new);
+    let capacity = capacity(&svc.hotel, &wanted.quote().request.room_type)?;
+    let owner = owner_token();
+    let claim = IdempotencyClaim { key: &key, payload_hash: &payload_hash, owner: &owner, now, lease: LEASE };
+    match svc.changes.place_hold_claiming(&wanted, capacity, claim).await {
+        Ok(HoldClaimed::Placed) => {
+            crate::metrics::hold_placed(wanted.reference());
+            match open_and_record_payment(svc, wanted, Some(Claimed { key: &key, owner: &owner })).await {
+                Ok(created) => Ok(created),
+                Err(e) => {
+                    abandon(ports.idempotency.as_ref(), &key, &owner).await;
+                    Err(e)
+                }
+            }
+        }
+        Ok(HoldClaimed::KeyTaken(begin)) => taken(begin),
+        Err(booking_ports::StoreError::SoldOut { night }) => {
+            crate::metrics::hold_rejected_sold_out();
+            Err(AppError::SoldOut { night })
+        }
+        Err(booking_ports::StoreError::Conflict) => {
+            // The reference exists and the key is free: an earlier attempt of this request that crashed after its
+            // hold (its lease over), or one whose payment failed and released the rooms. Claim the key on its own
+            // and resume what is there.
+            let resumed =
+                once(ports.idempotency.as_ref(), svc.clock.as_ref(), &key, &payload_hash, Retention::Request, || resume(svc, wanted))
+                    .await?;
+            Ok(resumed.into_inner())
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 fn derived_reference(guest: &GuestId, idempotency_key: &str) -> BookingRef {
@@ -108,50 +139,55 @@ fn derived_reference(guest: &GuestId, idempotency_key: &str) -> BookingRef {
     BookingRef::from_entropy(u64::from_be_bytes(bits))
 }
 
-async fn hold_and_open_payment(svc: &SettlePorts, new: NewBooking) -> Result<BookingCreated, AppError> {
-    let wanted = Booking::hold(new);
-    let capacity = capacity(&svc.hotel, &wanted.quote().request.room_type)?;
-    let held = match svc.changes.place_hold(&wanted, capacity).await {
-        Ok(()) => {
-            crate::metrics::hold_placed(wanted.reference());
-            wanted
+/// The idempotency claim this attempt holds, to be completed with the result.
+#[derive(Debug, Clone, Copy)]
+struct Claimed<'a> {
+    key: &'a str,
+    owner: &'a str,
+}
+
+/// Picks up the booking an earlier attempt of the same request left: its own hold, if still held.
+async fn resume(svc: &SettlePorts, wanted: Booking) -> Result<BookingCreated, AppError> {
+    match svc.bookings.get_booking(wanted.reference()).await? {
+        Some(existing)
+            if existing.guest() == wanted.guest()
+                && existing.quote().request == wanted.quote().request
+                && existing.state() == BookingState::Held =>
+        {
+            open_and_record_payment(svc, existing, None).await
         }
-        Err(booking_ports::StoreError::SoldOut { night }) => {
-            crate::metrics::hold_rejected_sold_out();
-            return Err(AppError::SoldOut { night });
-        }
-        Err(booking_ports::StoreError::Conflict) => {
-            // Same reference exists: either our own earlier attempt (resume it) or a different request.
-            match svc.bookings.get_booking(wanted.reference()).await? {
-                Some(existing)
-                    if existing.guest() == wanted.guest()
-                        && existing.quote().request == wanted.quote().request
-                        && existing.state() == BookingState::Held =>
-                {
-                    existing
-                }
-                _ => return Err(AppError::Conflict),
-            }
-        }
-        Err(other) => return Err(other.into()),
-    };
+        _ => Err(AppError::Conflict),
+    }
+}
+
+/// Opens the hold's payment intent (or finds the one an earlier attempt opened) and records it on the booking,
+/// completing `claimed` in the same write.
+async fn open_and_record_payment(svc: &SettlePorts, held: Booking, claimed: Option<Claimed<'_>>) -> Result<BookingCreated, AppError> {
     tracing::info!(reference = %held.reference(), rooms = held.rooms(), "rooms held");
-    let intent = match held.payment() {
-        Some(p) => svc.payments.retrieve(&p.intent_id).await?,
-        None => open_payment(svc, &held).await?,
-    };
-    let booking = match held.payment() {
-        Some(_) => held,
-        None => {
-            let with_payment = held.with_payment(PaymentRef { intent_id: intent.id.clone() }, svc.clock.now());
-            save(svc, &held, &with_payment, InventoryEffect::None, None).await?;
-            with_payment
-        }
-    };
-    Ok(BookingCreated {
-        booking: BookingView::of(&booking, None),
+    if let Some(p) = held.payment() {
+        let intent = svc.payments.retrieve(&p.intent_id).await?;
+        return Ok(created(&held, intent));
+    }
+    let intent = open_payment(svc, &held).await?;
+    let with_payment = held.with_payment(PaymentRef { intent_id: intent.id.clone() }, svc.clock.now());
+    let result = created(&with_payment, intent);
+    let value = stored(&result)?;
+    let completion = claimed.map(|c| IdempotencyCompletion {
+        key: c.key,
+        owner: c.owner,
+        result: &value,
+        now: svc.clock.now(),
+        ttl: Retention::Request.duration(),
+    });
+    save_completing(svc, &held, &with_payment, InventoryEffect::None, None, completion).await?;
+    Ok(result)
+}
+
+fn created(booking: &Booking, intent: PaymentIntent) -> BookingCreated {
+    BookingCreated {
+        booking: BookingView::of(booking, None),
         payment: PaymentView { intent_id: intent.id, client_secret: intent.client_secret, status: intent.status },
-    })
+    }
 }
 
 /// Creates the payment intent; if that fails the hold is released at once so no rooms stay blocked.

@@ -18,7 +18,7 @@ pub(crate) enum Retention {
 }
 
 impl Retention {
-    fn duration(self) -> Duration {
+    pub(crate) fn duration(self) -> Duration {
         match self {
             Retention::Request => Duration::hours(24),
             Retention::Webhook => Duration::days(4),
@@ -57,18 +57,13 @@ where
 {
     let now = clock.now();
     let owner = owner_token();
-    match records.begin_idempotent(key, payload_hash, &owner, now, LEASE).await? {
-        IdempotencyBegin::Completed(value) => {
-            let stored = serde_json::from_value(value).map_err(|e| AppError::Store(booking_ports::StoreError::Corrupt(e.to_string())))?;
-            return Ok(Replayed::Again(stored));
-        }
-        IdempotencyBegin::InProgress => return Err(AppError::InProgress),
-        IdempotencyBegin::PayloadMismatch => return Err(AppError::IdempotencyKeyReused),
-        IdempotencyBegin::Started => {}
+    let begin = records.begin_idempotent(key, payload_hash, &owner, now, LEASE).await?;
+    if begin != IdempotencyBegin::Started {
+        return taken(begin).map(Replayed::Again);
     }
     match work().await {
         Ok(result) => {
-            let value = serde_json::to_value(&result).map_err(|e| AppError::Store(booking_ports::StoreError::Corrupt(e.to_string())))?;
+            let value = stored(&result)?;
             if let Err(e) = records.complete_idempotent(key, &owner, &value, clock.now(), retention.duration()).await {
                 // The work is done and itself idempotent; a retry after the lease resumes it safely.
                 tracing::warn!(error = %e, "could not record idempotent result");
@@ -76,16 +71,40 @@ where
             Ok(Replayed::First(result))
         }
         Err(e) => {
-            if let Err(abandon) = records.abandon_idempotent(key, &owner).await {
-                tracing::warn!(error = %abandon, "could not release idempotency key");
-            }
+            abandon(records, key, &owner).await;
             Err(e)
         }
     }
 }
 
+/// What a key someone else holds means for this attempt: the stored result again, or a refusal.
+pub(crate) fn taken<T: DeserializeOwned>(begin: IdempotencyBegin) -> Result<T, AppError> {
+    match begin {
+        IdempotencyBegin::Completed(value) => {
+            serde_json::from_value(value).map_err(|e| AppError::Store(booking_ports::StoreError::Corrupt(e.to_string())))
+        }
+        IdempotencyBegin::InProgress => Err(AppError::InProgress),
+        IdempotencyBegin::PayloadMismatch => Err(AppError::IdempotencyKeyReused),
+        // Not a refusal: only a caller that did not get the claim asks.
+        IdempotencyBegin::Started => Err(AppError::Conflict),
+    }
+}
+
+/// A result as its idempotency record keeps it.
+pub(crate) fn stored<T: Serialize>(result: &T) -> Result<serde_json::Value, AppError> {
+    serde_json::to_value(result).map_err(|e| AppError::Store(booking_ports::StoreError::Corrupt(e.to_string())))
+}
+
+/// Gives `owner`'s claim up after the work failed, so a retry starts afresh; a failure to do so only delays that
+/// retry until the lease ends.
+pub(crate) async fn abandon(records: &dyn IdempotencyStore, key: &str, owner: &str) {
+    if let Err(e) = records.abandon_idempotent(key, owner).await {
+        tracing::warn!(error = %e, "could not release idempotency key");
+    }
+}
+
 /// A token no other attempt will ever use.
-fn owner_token() -> String {
+pub(crate) fn owner_token() -> String {
     hex::encode(rand::random::<[u8; 16]>())
 }
 

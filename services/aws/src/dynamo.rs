@@ -30,8 +30,8 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
 use booking_domain::{Booking, BookingRef, GuestId, InventoryEffect, NightCount, RoomTypeId};
 use booking_ports::{
-    BookingEvent, BookingReader, BookingWriter, ChannelDelivery, DeliveryLog, DeliveryUpdate, GuestChannel, IdempotencyBegin,
-    IdempotencyStore, Resend, ResendQueued, StoreCall, StoreError, Transition, address_key,
+    BookingEvent, BookingReader, BookingWriter, ChannelDelivery, DeliveryLog, DeliveryUpdate, GuestChannel, HoldClaimed, IdempotencyBegin,
+    IdempotencyClaim, IdempotencyCompletion, IdempotencyStore, Resend, ResendQueued, StoreCall, StoreError, Transition, address_key,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -63,7 +63,9 @@ pub fn dynamodb_actions(call: StoreCall) -> &'static [&'static str] {
         StoreCall::NightCounts => &["dynamodb:BatchGetItem"],
         StoreCall::GetBooking => &["dynamodb:GetItem"],
         StoreCall::BookingsForGuest | StoreCall::DueBookings => &["dynamodb:Query"],
-        // TransactWriteItems of counter updates, the booking put or update, and the outbox put.
+        // TransactWriteItems of counter updates, the booking put or update, and the outbox put; with a claim folded
+        // in (`place_hold_claiming`, `transition_completing`) the claim's put or update and the read of a refused
+        // claim, which the calls `BeginIdempotent` and `CompleteIdempotent` declare too.
         StoreCall::PlaceHold | StoreCall::Transition => &["dynamodb:UpdateItem", "dynamodb:PutItem"],
         // TransactWriteItems of the outbox put and the day's counter update.
         StoreCall::QueueResend => &["dynamodb:PutItem", "dynamodb:UpdateItem"],
@@ -274,6 +276,77 @@ impl DynamoStore {
         }
     }
 
+    /// The claim's conditional put: the key absent, or its lease (or retention) over.
+    fn claim_put(&self, key_name: &str, payload_hash: &str, owner: &str, now: DateTime<Utc>, lease: Duration) -> Result<Put, StoreError> {
+        let mut item = key(format!("IDEMPOTENCY#{key_name}"), "IDEMPOTENCY");
+        item.insert("payload_hash".into(), s(payload_hash));
+        item.insert("owner".into(), s(owner));
+        item.insert("status".into(), s("in_progress"));
+        item.insert("until".into(), n((now + lease).timestamp_millis()));
+        item.insert(TableLayout::TTL_ATTRIBUTE.into(), n((now + lease).timestamp() + 60));
+        build(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk) OR #until <= :now")
+                .expression_attribute_names("#until", "until")
+                .expression_attribute_values(":now", n(now.timestamp_millis()))
+                .build(),
+        )
+    }
+
+    /// What a key whose claim was refused holds: read it back and say so.
+    async fn taken_key(&self, key_name: &str, payload_hash: &str) -> Result<IdempotencyBegin, StoreError> {
+        let Some(existing) = self.get(key(format!("IDEMPOTENCY#{key_name}"), "IDEMPOTENCY")).await? else {
+            // Expired and deleted between the refusal and the read: the caller retries.
+            return Err(StoreError::Conflict);
+        };
+        if str_attr(&existing, "payload_hash")? != payload_hash {
+            return Ok(IdempotencyBegin::PayloadMismatch);
+        }
+        match str_attr(&existing, "status")? {
+            "completed" => {
+                let result = serde_json::from_str(str_attr(&existing, "result")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(IdempotencyBegin::Completed(result))
+            }
+            _ => Ok(IdempotencyBegin::InProgress),
+        }
+    }
+
+    /// The completion's conditional update: only the owner of a claim still in progress records its result.
+    fn completion_update(&self, completion: &IdempotencyCompletion<'_>) -> Result<Update, StoreError> {
+        let IdempotencyCompletion { key: key_name, owner, result, now, ttl } = *completion;
+        build(
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(format!("IDEMPOTENCY#{key_name}"), "IDEMPOTENCY")))
+                .update_expression("SET #status = :completed, #result = :result, #until = :until, #ttl = :ttl")
+                .condition_expression("#owner = :owner AND #status = :in_progress")
+                .expression_attribute_names("#owner", "owner")
+                .expression_attribute_values(":owner", s(owner))
+                .expression_attribute_values(":in_progress", s("in_progress"))
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_names("#result", "result")
+                .expression_attribute_names("#until", "until")
+                .expression_attribute_names("#ttl", TableLayout::TTL_ATTRIBUTE)
+                .expression_attribute_values(":completed", s("completed"))
+                .expression_attribute_values(":result", s(json(result)?))
+                .expression_attribute_values(":until", n((now + ttl).timestamp_millis()))
+                .expression_attribute_values(":ttl", n((now + ttl).timestamp()))
+                .build(),
+        )
+    }
+
+    /// A transition's items: item 0 the booking, 1..=nights the counters, then the event.
+    fn transition_items(&self, change: &Transition<'_>) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let mut items = vec![self.booking_update(change.previous, change.next)?];
+        items.extend(self.counter_updates(change.next, change.effect, change.capacity)?);
+        if let Some(event) = change.event {
+            items.push(self.event_put(event, self.mark_pending())?);
+        }
+        Ok(items)
+    }
+
     async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
         let out =
             self.client.get_item().table_name(&self.table).set_key(Some(key)).consistent_read(true).send().await.map_err(unavailable)?;
@@ -282,6 +355,19 @@ impl DynamoStore {
 
     fn mark_pending(&self) -> bool {
         self.outbox == OutboxMarking::MarkPending
+    }
+}
+
+/// What refused a transition's transaction (item 0 the booking, then a counter per night, then anything else).
+fn transition_refused(change: &Transition<'_>, failed: &[usize]) -> StoreError {
+    let counter_count = if change.effect == InventoryEffect::None { 0 } else { change.next.quote().request.stay.each_night().count() };
+    let first = failed.first().copied().unwrap_or(0);
+    let night = change.next.quote().request.stay.each_night().nth(first.wrapping_sub(1));
+    match (first, night) {
+        (0, _) => StoreError::Conflict,
+        (i, Some(night)) if i <= counter_count && change.effect == InventoryEffect::Take => StoreError::SoldOut { night },
+        (i, Some(night)) if i <= counter_count => StoreError::Corrupt(format!("release below zero on {night}")),
+        _ => StoreError::Conflict,
     }
 }
 
@@ -396,26 +482,62 @@ impl BookingWriter for DynamoStore {
     }
 
     async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError> {
-        let Transition { previous, next, effect, capacity, event } = change;
-        let nights: Vec<NaiveDate> = next.quote().request.stay.each_night().collect();
-        let counters = self.counter_updates(next, effect, capacity)?;
-        let counter_count = counters.len();
-        let mut items = vec![self.booking_update(previous, next)?];
-        items.extend(counters);
-        if let Some(event) = event {
-            items.push(self.event_put(event, self.mark_pending())?);
-        }
-        // Item 0 is the booking, 1..=counter_count the nights, then the event.
-        self.transact(items, &request_token(next.reference(), next.version()), |failed| {
-            let first = failed.first().copied().unwrap_or(0);
-            match (first, nights.get(first.wrapping_sub(1))) {
-                (0, _) => StoreError::Conflict,
-                (i, Some(night)) if i <= counter_count && effect == InventoryEffect::Take => StoreError::SoldOut { night: *night },
-                (i, Some(night)) if i <= counter_count => StoreError::Corrupt(format!("release below zero on {night}")),
-                _ => StoreError::Conflict,
+        let items = self.transition_items(&change)?;
+        self.transact(items, &request_token(change.next.reference(), change.next.version()), |failed| transition_refused(&change, failed))
+            .await
+    }
+
+    async fn place_hold_claiming(&self, booking: &Booking, capacity: u32, claim: IdempotencyClaim<'_>) -> Result<HoldClaimed, StoreError> {
+        let nights: Vec<NaiveDate> = booking.quote().request.stay.each_night().collect();
+        let mut items = self.counter_updates(booking, InventoryEffect::Take, capacity)?;
+        items.push(self.booking_put(booking)?);
+        let booking_at = items.len() - 1;
+        let claim_put = self.claim_put(claim.key, claim.payload_hash, claim.owner, claim.now, claim.lease)?;
+        items.push(TransactWriteItem::builder().put(claim_put).build());
+        let claim_at = items.len() - 1;
+        // The key's state wins over everything else (begin_idempotent's answer), then an existing reference, then
+        // the first night that sold out.
+        let key_taken = std::sync::atomic::AtomicBool::new(false);
+        let placed = self
+            .transact(items, &format!("{}-c", request_token(booking.reference(), booking.version())), |failed| {
+                if failed.contains(&claim_at) {
+                    key_taken.store(true, std::sync::atomic::Ordering::Relaxed);
+                    StoreError::Conflict
+                } else if failed.contains(&booking_at) {
+                    StoreError::Conflict
+                } else {
+                    failed.first().and_then(|i| nights.get(*i)).map_or(StoreError::Conflict, |night| StoreError::SoldOut { night: *night })
+                }
+            })
+            .await;
+        match placed {
+            Ok(()) => Ok(HoldClaimed::Placed),
+            Err(_) if key_taken.load(std::sync::atomic::Ordering::Relaxed) => {
+                self.taken_key(claim.key, claim.payload_hash).await.map(HoldClaimed::KeyTaken)
             }
-        })
-        .await
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn transition_completing(&self, change: Transition<'_>, completion: IdempotencyCompletion<'_>) -> Result<(), StoreError> {
+        let mut items = self.transition_items(&change)?;
+        items.push(TransactWriteItem::builder().update(self.completion_update(&completion)?).build());
+        let completion_at = items.len() - 1;
+        let claim_lost = std::sync::atomic::AtomicBool::new(false);
+        let done = self
+            .transact(items, &format!("{}-c", request_token(change.next.reference(), change.next.version())), |failed| {
+                if failed == [completion_at] {
+                    claim_lost.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                transition_refused(&change, failed)
+            })
+            .await;
+        match done {
+            // Someone took the claim over (a lease ran out): theirs to complete. The change itself still stands,
+            // as it would after a refused `complete_idempotent`: one more transaction, on this rare path only.
+            Err(_) if claim_lost.load(std::sync::atomic::Ordering::Relaxed) => self.transition(change).await,
+            other => other,
+        }
     }
 
     async fn queue_resend(&self, resend: Resend<'_>) -> Result<ResendQueued, StoreError> {
@@ -454,40 +576,24 @@ impl IdempotencyStore for DynamoStore {
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<IdempotencyBegin, StoreError> {
-        let mut item = key(format!("IDEMPOTENCY#{key_name}"), "IDEMPOTENCY");
-        item.insert("payload_hash".into(), s(payload_hash));
-        item.insert("owner".into(), s(owner));
-        item.insert("status".into(), s("in_progress"));
-        item.insert("until".into(), n((now + lease).timestamp_millis()));
-        item.insert(TableLayout::TTL_ATTRIBUTE.into(), n((now + lease).timestamp() + 60));
+        let put = self.claim_put(key_name, payload_hash, owner, now, lease)?;
         let claimed = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR #until <= :now")
-            .expression_attribute_names("#until", "until")
-            .expression_attribute_values(":now", n(now.timestamp_millis()))
+            .set_item(Some(put.item().clone()))
+            .set_condition_expression(put.condition_expression().map(str::to_owned))
+            .set_expression_attribute_names(put.expression_attribute_names().cloned())
+            .set_expression_attribute_values(put.expression_attribute_values().cloned())
             .send()
             .await;
         match claimed {
-            Ok(_) => return Ok(IdempotencyBegin::Started),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {}
-            Err(e) => return Err(unavailable(e)),
-        }
-        // Someone holds a live record: report what it is.
-        let Some(existing) = self.get(key(format!("IDEMPOTENCY#{key_name}"), "IDEMPOTENCY")).await? else {
-            return Err(StoreError::Conflict);
-        };
-        if str_attr(&existing, "payload_hash")? != payload_hash {
-            return Ok(IdempotencyBegin::PayloadMismatch);
-        }
-        match str_attr(&existing, "status")? {
-            "completed" => {
-                let result = serde_json::from_str(str_attr(&existing, "result")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok(IdempotencyBegin::Completed(result))
+            Ok(_) => Ok(IdempotencyBegin::Started),
+            // Someone holds a live record: report what it is.
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
+                self.taken_key(key_name, payload_hash).await
             }
-            _ => Ok(IdempotencyBegin::InProgress),
+            Err(e) => Err(unavailable(e)),
         }
     }
 
@@ -499,24 +605,16 @@ impl IdempotencyStore for DynamoStore {
         now: DateTime<Utc>,
         ttl: Duration,
     ) -> Result<(), StoreError> {
+        let update = self.completion_update(&IdempotencyCompletion { key: key_name, owner, result, now, ttl })?;
         let done = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(format!("IDEMPOTENCY#{key_name}"), "IDEMPOTENCY")))
-            .update_expression("SET #status = :completed, #result = :result, #until = :until, #ttl = :ttl")
-            .condition_expression("#owner = :owner AND #status = :in_progress")
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_values(":owner", s(owner))
-            .expression_attribute_values(":in_progress", s("in_progress"))
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_names("#result", "result")
-            .expression_attribute_names("#until", "until")
-            .expression_attribute_names("#ttl", TableLayout::TTL_ATTRIBUTE)
-            .expression_attribute_values(":completed", s("completed"))
-            .expression_attribute_values(":result", s(json(result)?))
-            .expression_attribute_values(":until", n((now + ttl).timestamp_millis()))
-            .expression_attribute_values(":ttl", n((now + ttl).timestamp()))
+            .set_key(Some(update.key().clone()))
+            .update_expression(update.update_expression())
+            .set_condition_expression(update.condition_expression().map(str::to_owned))
+            .set_expression_attribute_names(update.expression_attribute_names().cloned())
+            .set_expression_attribute_values(update.expression_attribute_values().cloned())
             .send()
             .await;
         match done {

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use async_trait::async_trait;
 use booking_domain::{Booking, BookingRef, GuestId, InventoryEffect, NightCount, RoomTypeId};
 use booking_ports::{
-    BookingEvent, BookingReader, BookingWriter, ChannelDelivery, DeliveryLog, DeliveryUpdate, GuestChannel, IdempotencyBegin,
-    IdempotencyStore, OutboxFeed, Resend, ResendQueued, StoreError, Transition, address_key,
+    BookingEvent, BookingReader, BookingWriter, ChannelDelivery, DeliveryLog, DeliveryUpdate, GuestChannel, HoldClaimed, IdempotencyBegin,
+    IdempotencyClaim, IdempotencyCompletion, IdempotencyStore, OutboxFeed, Resend, ResendQueued, StoreError, Transition, address_key,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction};
@@ -254,58 +254,150 @@ impl BookingReader for EmbeddedStore {
     }
 }
 
+/// Writes a new Held booking and takes its rooms, inside `txn`.
+fn hold_in(txn: &WriteTransaction, booking: &Booking, capacity: u32) -> Result<(), StoreError> {
+    let mut bookings = txn.open_table(BOOKINGS).map_err(unavailable)?;
+    if bookings.get(booking.reference().as_str()).map_err(unavailable)?.is_some() {
+        return Err(StoreError::Conflict);
+    }
+    take_nights(&mut txn.open_table(COUNTERS).map_err(unavailable)?, booking, capacity)?;
+    bookings.insert(booking.reference().as_str(), to_json(booking)?.as_slice()).map_err(unavailable)?;
+    txn.open_table(BY_GUEST).map_err(unavailable)?.insert(guest_key(booking).as_str(), ()).map_err(unavailable)?;
+    if let Some(key) = due_key(booking) {
+        txn.open_table(DUE).map_err(unavailable)?.insert(key.as_str(), ()).map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+/// One booking change, inside `txn`.
+fn transition_in(txn: &WriteTransaction, change: &OwnedTransition) -> Result<(), StoreError> {
+    let OwnedTransition { previous, next, effect, capacity, event } = change;
+    let mut bookings = txn.open_table(BOOKINGS).map_err(unavailable)?;
+    let current: Booking = match bookings.get(previous.reference().as_str()).map_err(unavailable)? {
+        Some(bytes) => from_json(bytes.value())?,
+        None => return Err(StoreError::Conflict),
+    };
+    if current.version() != previous.version() || next.version() <= current.version() {
+        return Err(StoreError::Conflict);
+    }
+    let mut counters = txn.open_table(COUNTERS).map_err(unavailable)?;
+    match effect {
+        InventoryEffect::Take => take_nights(&mut counters, next, *capacity)?,
+        InventoryEffect::Release => release_nights(&mut counters, &current)?,
+        InventoryEffect::None => {}
+    }
+    bookings.insert(next.reference().as_str(), to_json(next)?.as_slice()).map_err(unavailable)?;
+    let mut due = txn.open_table(DUE).map_err(unavailable)?;
+    if let Some(key) = due_key(&current) {
+        due.remove(key.as_str()).map_err(unavailable)?;
+    }
+    if let Some(key) = due_key(next) {
+        due.insert(key.as_str(), ()).map_err(unavailable)?;
+    }
+    if let Some(event) = event {
+        append_event(txn, event)?;
+    }
+    Ok(())
+}
+
+/// A [`Transition`] the write closure can own.
+struct OwnedTransition {
+    previous: Booking,
+    next: Booking,
+    effect: InventoryEffect,
+    capacity: u32,
+    event: Option<BookingEvent>,
+}
+
+impl From<Transition<'_>> for OwnedTransition {
+    fn from(change: Transition<'_>) -> Self {
+        OwnedTransition {
+            previous: change.previous.clone(),
+            next: change.next.clone(),
+            effect: change.effect,
+            capacity: change.capacity,
+            event: change.event.cloned(),
+        }
+    }
+}
+
+/// Claims `key` for `owner` inside `txn` when it is free (absent, or its lease or retention over), and says what
+/// the key was.
+fn claim_in(
+    txn: &WriteTransaction,
+    key: &str,
+    payload_hash: &str,
+    owner: &str,
+    now: DateTime<Utc>,
+    lease: Duration,
+) -> Result<IdempotencyBegin, StoreError> {
+    let mut table = txn.open_table(IDEMPOTENCY).map_err(unavailable)?;
+    let existing: Option<IdempotencyRecord> = table.get(key).map_err(unavailable)?.map(|v| from_json(v.value())).transpose()?;
+    match existing {
+        Some(record) if record.until > now && record.payload_hash != payload_hash => return Ok(IdempotencyBegin::PayloadMismatch),
+        Some(IdempotencyRecord { result: Some(result), until, .. }) if until > now => return Ok(IdempotencyBegin::Completed(result)),
+        Some(IdempotencyRecord { result: None, until, .. }) if until > now => return Ok(IdempotencyBegin::InProgress),
+        _ => {}
+    }
+    let record = IdempotencyRecord { payload_hash: payload_hash.to_owned(), owner: owner.to_owned(), result: None, until: now + lease };
+    table.insert(key, to_json(&record)?.as_slice()).map_err(unavailable)?;
+    Ok(IdempotencyBegin::Started)
+}
+
+/// Records `result` for `key` inside `txn` if `owner` still holds the claim; `false` (nothing written) otherwise.
+fn complete_in(
+    txn: &WriteTransaction,
+    key: &str,
+    owner: &str,
+    result: serde_json::Value,
+    now: DateTime<Utc>,
+    ttl: Duration,
+) -> Result<bool, StoreError> {
+    let mut table = txn.open_table(IDEMPOTENCY).map_err(unavailable)?;
+    let record: IdempotencyRecord = match table.get(key).map_err(unavailable)? {
+        Some(v) => from_json(v.value())?,
+        None => return Ok(false),
+    };
+    if record.owner != owner || record.result.is_some() {
+        return Ok(false);
+    }
+    let done = IdempotencyRecord { payload_hash: record.payload_hash, owner: owner.to_owned(), result: Some(result), until: now + ttl };
+    table.insert(key, to_json(&done)?.as_slice()).map_err(unavailable)?;
+    Ok(true)
+}
+
 #[async_trait]
 impl BookingWriter for EmbeddedStore {
     async fn place_hold(&self, booking: &Booking, capacity: u32) -> Result<(), StoreError> {
         let booking = booking.clone();
-        self.write(move |txn| {
-            let mut bookings = txn.open_table(BOOKINGS).map_err(unavailable)?;
-            if bookings.get(booking.reference().as_str()).map_err(unavailable)?.is_some() {
-                return Err(StoreError::Conflict);
-            }
-            take_nights(&mut txn.open_table(COUNTERS).map_err(unavailable)?, &booking, capacity)?;
-            bookings.insert(booking.reference().as_str(), to_json(&booking)?.as_slice()).map_err(unavailable)?;
-            txn.open_table(BY_GUEST).map_err(unavailable)?.insert(guest_key(&booking).as_str(), ()).map_err(unavailable)?;
-            if let Some(key) = due_key(&booking) {
-                txn.open_table(DUE).map_err(unavailable)?.insert(key.as_str(), ()).map_err(unavailable)?;
-            }
-            Ok(())
+        self.write(move |txn| hold_in(txn, &booking, capacity)).await
+    }
+
+    async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError> {
+        let change = OwnedTransition::from(change);
+        self.write(move |txn| transition_in(txn, &change)).await
+    }
+
+    async fn place_hold_claiming(&self, booking: &Booking, capacity: u32, claim: IdempotencyClaim<'_>) -> Result<HoldClaimed, StoreError> {
+        let booking = booking.clone();
+        let (key, payload_hash, owner) = (claim.key.to_owned(), claim.payload_hash.to_owned(), claim.owner.to_owned());
+        let (now, lease) = (claim.now, claim.lease);
+        self.write(move |txn| match claim_in(txn, &key, &payload_hash, &owner, now, lease)? {
+            // A failed hold drops the transaction, and the claim with it.
+            IdempotencyBegin::Started => hold_in(txn, &booking, capacity).map(|()| HoldClaimed::Placed),
+            taken => Ok(HoldClaimed::KeyTaken(taken)),
         })
         .await
     }
 
-    async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError> {
-        let previous = change.previous.clone();
-        let next = change.next.clone();
-        let effect = change.effect;
-        let capacity = change.capacity;
-        let event = change.event.cloned();
+    async fn transition_completing(&self, change: Transition<'_>, completion: IdempotencyCompletion<'_>) -> Result<(), StoreError> {
+        let change = OwnedTransition::from(change);
+        let (key, owner, result) = (completion.key.to_owned(), completion.owner.to_owned(), completion.result.clone());
+        let (now, ttl) = (completion.now, completion.ttl);
         self.write(move |txn| {
-            let mut bookings = txn.open_table(BOOKINGS).map_err(unavailable)?;
-            let current: Booking = match bookings.get(previous.reference().as_str()).map_err(unavailable)? {
-                Some(bytes) => from_json(bytes.value())?,
-                None => return Err(StoreError::Conflict),
-            };
-            if current.version() != previous.version() || next.version() <= current.version() {
-                return Err(StoreError::Conflict);
-            }
-            let mut counters = txn.open_table(COUNTERS).map_err(unavailable)?;
-            match effect {
-                InventoryEffect::Take => take_nights(&mut counters, &next, capacity)?,
-                InventoryEffect::Release => release_nights(&mut counters, &current)?,
-                InventoryEffect::None => {}
-            }
-            bookings.insert(next.reference().as_str(), to_json(&next)?.as_slice()).map_err(unavailable)?;
-            let mut due = txn.open_table(DUE).map_err(unavailable)?;
-            if let Some(key) = due_key(&current) {
-                due.remove(key.as_str()).map_err(unavailable)?;
-            }
-            if let Some(key) = due_key(&next) {
-                due.insert(key.as_str(), ()).map_err(unavailable)?;
-            }
-            if let Some(event) = &event {
-                append_event(txn, event)?;
-            }
+            transition_in(txn, &change)?;
+            // A claim taken over is the new owner's to complete: the transition stands without it.
+            complete_in(txn, &key, &owner, result, now, ttl)?;
             Ok(())
         })
         .await
@@ -346,26 +438,8 @@ impl IdempotencyStore for EmbeddedStore {
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<IdempotencyBegin, StoreError> {
-        let key = key.to_owned();
-        let payload_hash = payload_hash.to_owned();
-        let owner = owner.to_owned();
-        self.write(move |txn| {
-            let mut table = txn.open_table(IDEMPOTENCY).map_err(unavailable)?;
-            let existing: Option<IdempotencyRecord> =
-                table.get(key.as_str()).map_err(unavailable)?.map(|v| from_json(v.value())).transpose()?;
-            let outcome = match existing {
-                Some(record) if record.until > now && record.payload_hash != payload_hash => return Ok(IdempotencyBegin::PayloadMismatch),
-                Some(IdempotencyRecord { result: Some(result), until, .. }) if until > now => {
-                    return Ok(IdempotencyBegin::Completed(result));
-                }
-                Some(IdempotencyRecord { result: None, until, .. }) if until > now => return Ok(IdempotencyBegin::InProgress),
-                _ => IdempotencyBegin::Started,
-            };
-            let record = IdempotencyRecord { payload_hash, owner, result: None, until: now + lease };
-            table.insert(key.as_str(), to_json(&record)?.as_slice()).map_err(unavailable)?;
-            Ok(outcome)
-        })
-        .await
+        let (key, payload_hash, owner) = (key.to_owned(), payload_hash.to_owned(), owner.to_owned());
+        self.write(move |txn| claim_in(txn, &key, &payload_hash, &owner, now, lease)).await
     }
 
     async fn complete_idempotent(
@@ -376,23 +450,8 @@ impl IdempotencyStore for EmbeddedStore {
         now: DateTime<Utc>,
         ttl: Duration,
     ) -> Result<(), StoreError> {
-        let key = key.to_owned();
-        let owner = owner.to_owned();
-        let result = result.clone();
-        self.write(move |txn| {
-            let mut table = txn.open_table(IDEMPOTENCY).map_err(unavailable)?;
-            let record: IdempotencyRecord = match table.get(key.as_str()).map_err(unavailable)? {
-                Some(v) => from_json(v.value())?,
-                None => return Err(StoreError::Conflict),
-            };
-            if record.owner != owner || record.result.is_some() {
-                return Err(StoreError::Conflict);
-            }
-            let done = IdempotencyRecord { payload_hash: record.payload_hash, owner, result: Some(result), until: now + ttl };
-            table.insert(key.as_str(), to_json(&done)?.as_slice()).map_err(unavailable)?;
-            Ok(())
-        })
-        .await
+        let (key, owner, result) = (key.to_owned(), owner.to_owned(), result.clone());
+        self.write(move |txn| if complete_in(txn, &key, &owner, result, now, ttl)? { Ok(()) } else { Err(StoreError::Conflict) }).await
     }
 
     async fn abandon_idempotent(&self, key: &str, owner: &str) -> Result<(), StoreError> {

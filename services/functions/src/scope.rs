@@ -7,8 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use booking_domain::{Booking, BookingRef, GuestId, NightCount, RoomTypeId};
 use booking_ports::{
-    BookingReader, BookingStore, BookingWriter, ChannelDelivery, DeliveryLog, DeliveryUpdate, IdempotencyBegin, IdempotencyStore, Resend,
-    ResendQueued, StoreCall, StoreError, Transition,
+    BookingReader, BookingStore, BookingWriter, ChannelDelivery, DeliveryLog, DeliveryUpdate, HoldClaimed, IdempotencyBegin,
+    IdempotencyClaim, IdempotencyCompletion, IdempotencyStore, Resend, ResendQueued, StoreCall, StoreError, Transition,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -68,6 +68,16 @@ impl BookingWriter for ScopedStore {
     async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError> {
         self.allow(StoreCall::Transition)?;
         self.inner.transition(change).await
+    }
+    async fn place_hold_claiming(&self, booking: &Booking, capacity: u32, claim: IdempotencyClaim<'_>) -> Result<HoldClaimed, StoreError> {
+        self.allow(StoreCall::PlaceHold)?;
+        self.allow(StoreCall::BeginIdempotent)?;
+        self.inner.place_hold_claiming(booking, capacity, claim).await
+    }
+    async fn transition_completing(&self, change: Transition<'_>, completion: IdempotencyCompletion<'_>) -> Result<(), StoreError> {
+        self.allow(StoreCall::Transition)?;
+        self.allow(StoreCall::CompleteIdempotent)?;
+        self.inner.transition_completing(change, completion).await
     }
     async fn queue_resend(&self, resend: Resend<'_>) -> Result<ResendQueued, StoreError> {
         self.allow(StoreCall::QueueResend)?;
@@ -160,6 +170,12 @@ mod tests {
             Ok(())
         }
         async fn transition(&self, _: Transition<'_>) -> Result<(), StoreError> {
+            Ok(())
+        }
+        async fn place_hold_claiming(&self, _: &Booking, _: u32, _: IdempotencyClaim<'_>) -> Result<HoldClaimed, StoreError> {
+            Ok(HoldClaimed::Placed)
+        }
+        async fn transition_completing(&self, _: Transition<'_>, _: IdempotencyCompletion<'_>) -> Result<(), StoreError> {
             Ok(())
         }
         async fn queue_resend(&self, _: Resend<'_>) -> Result<ResendQueued, StoreError> {

@@ -22,5 +22,6 @@ pub use notifier::{Channel, Notifier, NotifyError, OutboundMessage, event_id_fro
 pub use payment::{CreateIntent, PaymentError, PaymentGateway, PaymentIntent, PaymentStatus, Refund};
 pub use provider_events::{PaymentEvent, PaymentEventKind};
 pub use store::{
-    BookingReader, BookingStore, BookingWriter, IdempotencyBegin, IdempotencyStore, Resend, ResendQueued, StoreCall, StoreError, Transition,
+    BookingReader, BookingStore, BookingWriter, HoldClaimed, IdempotencyBegin, IdempotencyClaim, IdempotencyCompletion, IdempotencyStore,
+    Resend, ResendQueued, StoreCall, StoreError, Transition,
 };

@@ -63,6 +63,41 @@ pub enum IdempotencyBegin {
     PayloadMismatch,
 }
 
+/// An idempotency claim written inside a hold's transaction, so the first request of a key costs no round trip of
+/// its own: the same claim [`IdempotencyStore::begin_idempotent`] makes, taken together with the rooms or not at all.
+#[derive(Debug, Clone, Copy)]
+pub struct IdempotencyClaim<'a> {
+    pub key: &'a str,
+    pub payload_hash: &'a str,
+    /// A fresh token per attempt; only it completes or releases the claim.
+    pub owner: &'a str,
+    pub now: DateTime<Utc>,
+    /// How long the claim may stay in progress before another owner may take it over (a crashed caller).
+    pub lease: Duration,
+}
+
+/// A claim's result, recorded inside the transition that finishes its work (what
+/// [`IdempotencyStore::complete_idempotent`] records, without a round trip of its own).
+#[derive(Debug, Clone, Copy)]
+pub struct IdempotencyCompletion<'a> {
+    pub key: &'a str,
+    pub owner: &'a str,
+    pub result: &'a serde_json::Value,
+    pub now: DateTime<Utc>,
+    /// Later claims of the key get the result until `now + ttl`.
+    pub ttl: Duration,
+}
+
+/// What became of [`BookingWriter::place_hold_claiming`] when it did not fail.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HoldClaimed {
+    /// The rooms are taken, the booking written and the key claimed for the caller.
+    Placed,
+    /// The key was not free (in progress, completed, or used with another body): nothing was written, and this is
+    /// what [`IdempotencyStore::begin_idempotent`] would have answered. Never [`IdempotencyBegin::Started`].
+    KeyTaken(IdempotencyBegin),
+}
+
 /// Every call a store offers, by name: what a function declares it uses (`booking_functions::FUNCTIONS`), what its
 /// wiring lets through, and what the DynamoDB adapter turns into IAM actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -135,6 +170,11 @@ pub trait BookingReader: Send + Sync {
 /// - `transition` is all-or-nothing and refuses a stale `previous` with `Conflict`;
 /// - counters never drift: taken == sum of rooms of Held/Confirmed bookings, per night;
 /// - a hold or reinstatement of more rooms than `capacity` is refused (`SoldOut`) even on nights nobody booked;
+/// - `place_hold_claiming` writes the hold and the claim together or neither; a key that is not free wins over
+///   everything else (nothing written, the key's state answered); a free key and a reference that exists already is
+///   `Conflict` with nothing claimed;
+/// - `transition_completing` is `transition` plus the claim's completion in the same write when the owner still
+///   holds it; a claim taken over meanwhile is left as it is and the transition stands;
 /// - `queue_resend` writes its event at most once per id and at most `daily_limit` events per booking and day,
 ///   under any concurrency; an id seen before wins over the limit (the same hour answers the same).
 #[async_trait]
@@ -143,6 +183,15 @@ pub trait BookingWriter: Send + Sync {
     async fn place_hold(&self, booking: &Booking, capacity: u32) -> Result<(), StoreError>;
 
     async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError>;
+
+    /// [`place_hold`](Self::place_hold) and [`IdempotencyStore::begin_idempotent`] as one write: the rooms, the
+    /// booking and the claim, or nothing. Needs both calls declared.
+    async fn place_hold_claiming(&self, booking: &Booking, capacity: u32, claim: IdempotencyClaim<'_>) -> Result<HoldClaimed, StoreError>;
+
+    /// [`transition`](Self::transition) and [`IdempotencyStore::complete_idempotent`] as one write; a claim
+    /// someone took over is not completed (as `complete_idempotent` would refuse), and the transition still is
+    /// written. Needs both calls declared.
+    async fn transition_completing(&self, change: Transition<'_>, completion: IdempotencyCompletion<'_>) -> Result<(), StoreError>;
 
     /// Appends a re-sent confirmation to the outbox, once per event id, within the booking's daily limit; the
     /// count and the event are written together or not at all.

@@ -16,8 +16,8 @@ use booking_domain::{
     PaymentRef, RoomTypeId, SETTLEMENT_GRACE, StayDates, StayRequest, quote,
 };
 use booking_ports::{
-    BookingEvent, BookingStore, ChannelDelivery, DeliveryState, DeliveryUpdate, EventKind, FailureReason, GuestChannel, IdempotencyBegin,
-    OutboxFeed, Resend, ResendQueued, StoreError, Transition,
+    BookingEvent, BookingStore, ChannelDelivery, DeliveryState, DeliveryUpdate, EventKind, FailureReason, GuestChannel, HoldClaimed,
+    IdempotencyBegin, IdempotencyClaim, IdempotencyCompletion, OutboxFeed, Resend, ResendQueued, StoreError, Transition,
 };
 
 pub mod model;
@@ -50,6 +50,8 @@ where
     case!(due_bookings_are_holds_that_ran_out_and_money_still_to_move);
     case!(idempotency_records_follow_their_lifecycle);
     case!(only_the_owner_completes_or_releases_a_claim);
+    case!(a_hold_carries_its_claim_or_nothing);
+    case!(a_completion_rides_with_its_transition_unless_the_claim_was_taken_over);
     case!(counters_match_bookings_after_a_sequence);
     case!(a_channel_shows_its_latest_message_and_reports_on_it);
     case!(undeliverable_addresses_are_remembered_case_insensitively);
@@ -456,6 +458,92 @@ async fn only_the_owner_completes_or_releases_a_claim(store: StoreRef) {
     // A completed record is not released by anyone.
     store.abandon_idempotent("n1", "worker-b").await.unwrap();
     assert_eq!(store.begin_idempotent("n1", "h", "worker-c", later, lease).await.unwrap(), IdempotencyBegin::Completed(result));
+}
+
+fn claim<'a>(key: &'a str, payload_hash: &'a str, owner: &'a str, now: DateTime<Utc>) -> IdempotencyClaim<'a> {
+    IdempotencyClaim { key, payload_hash, owner, now, lease: Duration::seconds(30) }
+}
+
+async fn a_hold_carries_its_claim_or_nothing(store: StoreRef) {
+    let now = t0();
+    let room = "deluxe-king";
+    let cap = capacity(room);
+    let nights = ["2030-06-01", "2030-06-02"];
+    // A free key: the rooms, the booking and the claim, together.
+    let first = held(120, "g1", room, "2030-06-01", "2030-06-03", 1);
+    assert_eq!(store.place_hold_claiming(&first, cap, claim("h1", "p", "a", now)).await.unwrap(), HoldClaimed::Placed);
+    assert_eq!(taken(&store, room, &nights).await, vec![1, 1]);
+    assert_eq!(store.get_booking(first.reference()).await.unwrap(), Some(first.clone()));
+    assert_eq!(store.begin_idempotent("h1", "p", "x", now, Duration::seconds(30)).await.unwrap(), IdempotencyBegin::InProgress);
+    // A key that is not free wins over everything, and nothing is written: in progress, or another body.
+    let second = held(121, "g1", room, "2030-06-01", "2030-06-03", 1);
+    assert_eq!(
+        store.place_hold_claiming(&second, cap, claim("h1", "p", "b", now)).await.unwrap(),
+        HoldClaimed::KeyTaken(IdempotencyBegin::InProgress)
+    );
+    assert_eq!(
+        store.place_hold_claiming(&second, cap, claim("h1", "other", "b", now)).await.unwrap(),
+        HoldClaimed::KeyTaken(IdempotencyBegin::PayloadMismatch)
+    );
+    assert_eq!(store.get_booking(second.reference()).await.unwrap(), None);
+    assert_eq!(taken(&store, room, &nights).await, vec![1, 1]);
+    // Completed: the result comes back, still nothing written.
+    let result = serde_json::json!({"reference": first.reference().as_str()});
+    store.complete_idempotent("h1", "a", &result, now, Duration::hours(24)).await.unwrap();
+    assert_eq!(
+        store.place_hold_claiming(&second, cap, claim("h1", "p", "b", now)).await.unwrap(),
+        HoldClaimed::KeyTaken(IdempotencyBegin::Completed(result))
+    );
+    assert_eq!(store.get_booking(second.reference()).await.unwrap(), None);
+    // A free key and an existing reference: Conflict, and the key stays free.
+    assert_eq!(store.place_hold_claiming(&first, cap, claim("h2", "p", "a", now)).await, Err(StoreError::Conflict));
+    assert_eq!(store.begin_idempotent("h2", "p", "x", now, Duration::seconds(30)).await.unwrap(), IdempotencyBegin::Started);
+    // Sold out with a free key: no rooms, no booking, no claim.
+    let rest = u8::try_from(cap - 1).unwrap();
+    store.place_hold(&held(122, "g2", room, "2030-06-02", "2030-06-03", rest), cap).await.unwrap();
+    let late = held(123, "g3", room, "2030-06-01", "2030-06-03", 1);
+    assert_eq!(
+        store.place_hold_claiming(&late, cap, claim("h3", "p", "c", now)).await,
+        Err(StoreError::SoldOut { night: d("2030-06-02") })
+    );
+    assert_eq!(store.get_booking(late.reference()).await.unwrap(), None);
+    assert_eq!(taken(&store, room, &nights).await, vec![1, cap]);
+    assert_eq!(store.begin_idempotent("h3", "p", "x", now, Duration::seconds(30)).await.unwrap(), IdempotencyBegin::Started);
+    // A claim whose lease ran out is taken over by the hold.
+    let over = now + Duration::seconds(31);
+    let taken_over = held(124, "g4", room, "2030-06-10", "2030-06-11", 1);
+    assert_eq!(store.place_hold_claiming(&taken_over, cap, claim("h3", "p", "d", over)).await.unwrap(), HoldClaimed::Placed);
+    assert_eq!(store.begin_idempotent("h3", "p", "x", over, Duration::seconds(30)).await.unwrap(), IdempotencyBegin::InProgress);
+}
+
+async fn a_completion_rides_with_its_transition_unless_the_claim_was_taken_over(store: StoreRef) {
+    let now = t0();
+    let lease = Duration::seconds(30);
+    let later = now + lease + Duration::seconds(1);
+    let booking = held(130, "g1", "classic-double", "2030-07-01", "2030-07-02", 1);
+    store.place_hold(&booking, 10).await.unwrap();
+    // Worker A claims and stalls past its lease; worker B takes the key over.
+    assert_eq!(store.begin_idempotent("c1", "h", "worker-a", now, lease).await.unwrap(), IdempotencyBegin::Started);
+    assert_eq!(store.begin_idempotent("c1", "h", "worker-b", later, lease).await.unwrap(), IdempotencyBegin::Started);
+    // A's change stands without its completion: B's claim is untouched.
+    let paid = booking.with_payment(PaymentRef { intent_id: "pi_c1".into() }, now);
+    let a_result = serde_json::json!({"by": "a"});
+    let a_done = IdempotencyCompletion { key: "c1", owner: "worker-a", result: &a_result, now: later, ttl: Duration::hours(1) };
+    let change = Transition { previous: &booking, next: &paid, effect: InventoryEffect::None, capacity: 10, event: None };
+    store.transition_completing(change, a_done).await.unwrap();
+    assert_eq!(store.get_booking(booking.reference()).await.unwrap(), Some(paid.clone()));
+    assert_eq!(store.begin_idempotent("c1", "h", "worker-c", later, lease).await.unwrap(), IdempotencyBegin::InProgress);
+    // A stale change is refused whole: no completion either.
+    let b_result = serde_json::json!({"by": "b"});
+    let b_done = IdempotencyCompletion { key: "c1", owner: "worker-b", result: &b_result, now: later, ttl: Duration::hours(1) };
+    assert_eq!(store.transition_completing(change, b_done).await, Err(StoreError::Conflict));
+    assert_eq!(store.begin_idempotent("c1", "h", "worker-c", later, lease).await.unwrap(), IdempotencyBegin::InProgress);
+    // The owner's change and completion go together.
+    let (confirmed, effect) = paid.apply(Action::Confirm, later).unwrap();
+    let change = Transition { previous: &paid, next: &confirmed, effect, capacity: 10, event: None };
+    store.transition_completing(change, b_done).await.unwrap();
+    assert_eq!(store.get_booking(booking.reference()).await.unwrap(), Some(confirmed));
+    assert_eq!(store.begin_idempotent("c1", "h", "worker-c", later, lease).await.unwrap(), IdempotencyBegin::Completed(b_result));
 }
 
 async fn counters_match_bookings_after_a_sequence(store: StoreRef) {

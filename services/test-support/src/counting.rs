@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use booking_domain::{Booking, BookingRef, GuestId, Money, NightCount, RoomTypeId};
 use booking_ports::{
-    BookingReader, BookingStore, BookingWriter, ChannelDelivery, CreateIntent, DeliveryLog, DeliveryUpdate, IdempotencyBegin,
-    IdempotencyStore, PaymentError, PaymentGateway, PaymentIntent, Refund, Resend, ResendQueued, StoreCall, StoreError, Transition,
+    BookingReader, BookingStore, BookingWriter, ChannelDelivery, CreateIntent, DeliveryLog, DeliveryUpdate, HoldClaimed, IdempotencyBegin,
+    IdempotencyClaim, IdempotencyCompletion, IdempotencyStore, PaymentError, PaymentGateway, PaymentIntent, Refund, Resend, ResendQueued,
+    StoreCall, StoreError, Transition,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -118,6 +119,18 @@ impl BookingWriter for CountingStore {
     async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError> {
         self.tally.store(StoreCall::Transition);
         self.inner.transition(change).await
+    }
+
+    /// One round trip: counted as the hold it carries the claim in.
+    async fn place_hold_claiming(&self, booking: &Booking, capacity: u32, claim: IdempotencyClaim<'_>) -> Result<HoldClaimed, StoreError> {
+        self.tally.store(StoreCall::PlaceHold);
+        self.inner.place_hold_claiming(booking, capacity, claim).await
+    }
+
+    /// One round trip: counted as the transition it carries the completion in.
+    async fn transition_completing(&self, change: Transition<'_>, completion: IdempotencyCompletion<'_>) -> Result<(), StoreError> {
+        self.tally.store(StoreCall::Transition);
+        self.inner.transition_completing(change, completion).await
     }
 
     async fn queue_resend(&self, resend: Resend<'_>) -> Result<ResendQueued, StoreError> {

@@ -6,8 +6,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use booking_domain::{Booking, BookingRef, GuestId, NightCount, RoomTypeId};
 use booking_ports::{
-    BookingReader, BookingStore, BookingWriter, ChannelDelivery, DeliveryLog, DeliveryUpdate, IdempotencyBegin, IdempotencyStore, Notifier,
-    NotifyError, OutboundMessage, Resend, ResendQueued, StoreError, Transition,
+    BookingReader, BookingStore, BookingWriter, ChannelDelivery, DeliveryLog, DeliveryUpdate, HoldClaimed, IdempotencyBegin,
+    IdempotencyClaim, IdempotencyCompletion, IdempotencyStore, Notifier, NotifyError, OutboundMessage, Resend, ResendQueued, StoreError,
+    Transition,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -121,6 +122,14 @@ impl BookingWriter for FaultyStore {
 
     async fn transition(&self, change: Transition<'_>) -> Result<(), StoreError> {
         guarded!(self, self.inner.transition(change))
+    }
+
+    async fn place_hold_claiming(&self, booking: &Booking, capacity: u32, claim: IdempotencyClaim<'_>) -> Result<HoldClaimed, StoreError> {
+        guarded!(self, self.inner.place_hold_claiming(booking, capacity, claim))
+    }
+
+    async fn transition_completing(&self, change: Transition<'_>, completion: IdempotencyCompletion<'_>) -> Result<(), StoreError> {
+        guarded!(self, self.inner.transition_completing(change, completion))
     }
 
     async fn queue_resend(&self, resend: Resend<'_>) -> Result<ResendQueued, StoreError> {
