@@ -94,9 +94,14 @@ pub async fn guest_bookings(svc: &ReadPorts, guest: &GuestId) -> Result<Vec<Book
 }
 
 pub async fn guest_booking(svc: &ReadPorts, guest: &GuestId, reference: &BookingRef) -> Result<BookingView, AppError> {
-    let booking = owned_booking(svc.bookings.as_ref(), guest, reference).await?;
+    // One store read: the booking and its message states together.
+    let (booking, notifications) = match svc.bookings.booking_with_deliveries(reference).await? {
+        Some((b, deliveries)) if b.guest() == guest => (b, deliveries),
+        // Someone else's booking is reported exactly like a missing one (`owned_booking`).
+        _ => return Err(AppError::NotFound),
+    };
     let mut view = view_with_preview(&svc.hotel, svc.clock.now(), &booking)?;
-    view.notifications = svc.deliveries.deliveries(reference).await?;
+    view.notifications = notifications;
     Ok(view)
 }
 

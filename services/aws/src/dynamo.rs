@@ -62,6 +62,8 @@ pub fn dynamodb_actions(call: StoreCall) -> &'static [&'static str] {
     match call {
         StoreCall::NightCounts => &["dynamodb:BatchGetItem"],
         StoreCall::GetBooking => &["dynamodb:GetItem"],
+        // The booking's partition: the booking and its delivery states.
+        StoreCall::BookingWithDeliveries => &["dynamodb:Query"],
         StoreCall::BookingsForGuest | StoreCall::DueBookings => &["dynamodb:Query"],
         // TransactWriteItems of counter updates, the booking put or update, and the outbox put; with a claim folded
         // in (`place_hold_claiming`, `transition_completing`) the claim's put or update and the read of a refused
@@ -411,6 +413,42 @@ impl BookingReader for DynamoStore {
 
     async fn get_booking(&self, reference: &BookingRef) -> Result<Option<Booking>, StoreError> {
         self.get(booking_key(reference)).await?.as_ref().map(booking_of).transpose()
+    }
+
+    async fn booking_with_deliveries(&self, reference: &BookingRef) -> Result<Option<(Booking, Vec<ChannelDelivery>)>, StoreError> {
+        let mut booking = None;
+        let mut by_channel = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(format!("BOOKING#{reference}")))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in page.items() {
+                let sk = str_attr(item, "sk")?;
+                if sk == "BOOKING" {
+                    booking = Some(booking_of(item)?);
+                } else if let Some(channel) = sk.strip_prefix("DELIVERY#") {
+                    let delivery: ChannelDelivery =
+                        serde_json::from_str(str_attr(item, "payload")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    by_channel.push((GuestChannel::ALL.iter().position(|c| c.as_str() == channel), delivery));
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        // In `GuestChannel::ALL`'s order, as `deliveries` answers.
+        by_channel.sort_by_key(|(order, _)| *order);
+        Ok(booking.map(|b| (b, by_channel.into_iter().map(|(_, d)| d).collect())))
     }
 
     async fn bookings_for_guest(&self, guest: &GuestId) -> Result<Vec<Booking>, StoreError> {

@@ -198,6 +198,26 @@ impl BookingReader for EmbeddedStore {
         .await
     }
 
+    async fn booking_with_deliveries(&self, reference: &BookingRef) -> Result<Option<(Booking, Vec<ChannelDelivery>)>, StoreError> {
+        let reference = reference.clone();
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let Some(bytes) = txn.open_table(BOOKINGS).map_err(unavailable)?.get(reference.as_str()).map_err(unavailable)? else {
+                return Ok(None);
+            };
+            let booking: Booking = from_json(bytes.value())?;
+            let table = txn.open_table(DELIVERIES).map_err(unavailable)?;
+            let mut deliveries = Vec::new();
+            for channel in GuestChannel::ALL {
+                if let Some(bytes) = table.get(delivery_key(&reference, channel).as_str()).map_err(unavailable)? {
+                    deliveries.push(from_json(bytes.value())?);
+                }
+            }
+            Ok(Some((booking, deliveries)))
+        })
+        .await
+    }
+
     async fn get_booking(&self, reference: &BookingRef) -> Result<Option<Booking>, StoreError> {
         let reference = reference.clone();
         self.blocking(move |db| {

@@ -185,7 +185,7 @@ pub const QUERY: FunctionSpec = FunctionSpec {
         Route { method: "GET", resource: "/api/bookings", auth: Auth::Cognito, operation: Operation::ListMyBookings },
         Route { method: "GET", resource: "/api/bookings/{ref}", auth: Auth::Cognito, operation: Operation::GetMyBooking },
     ]),
-    store_calls: &[S::NightCounts, S::GetBooking, S::BookingsForGuest, S::Deliveries],
+    store_calls: &[S::NightCounts, S::BookingWithDeliveries, S::BookingsForGuest, S::Deliveries],
     payments: false,
     notifier: false,
 };

@@ -49,6 +49,10 @@ impl BookingReader for ScopedStore {
         self.allow(StoreCall::GetBooking)?;
         self.inner.get_booking(reference).await
     }
+    async fn booking_with_deliveries(&self, reference: &BookingRef) -> Result<Option<(Booking, Vec<ChannelDelivery>)>, StoreError> {
+        self.allow(StoreCall::BookingWithDeliveries)?;
+        self.inner.booking_with_deliveries(reference).await
+    }
     async fn bookings_for_guest(&self, guest: &GuestId) -> Result<Vec<Booking>, StoreError> {
         self.allow(StoreCall::BookingsForGuest)?;
         self.inner.bookings_for_guest(guest).await
@@ -156,6 +160,9 @@ mod tests {
         async fn get_booking(&self, _: &BookingRef) -> Result<Option<Booking>, StoreError> {
             Ok(None)
         }
+        async fn booking_with_deliveries(&self, _: &BookingRef) -> Result<Option<(Booking, Vec<ChannelDelivery>)>, StoreError> {
+            Ok(None)
+        }
         async fn bookings_for_guest(&self, _: &GuestId) -> Result<Vec<Booking>, StoreError> {
             Ok(vec![])
         }
@@ -223,7 +230,9 @@ mod tests {
     async fn only_declared_calls_get_through() {
         let query = ScopedStore::new(Arc::new(Empty), &QUERY);
         let reference = BookingRef::from_entropy(1);
-        assert_eq!(query.get_booking(&reference).await, Ok(None));
+        assert_eq!(query.booking_with_deliveries(&reference).await, Ok(None));
+        // The booking page reads the booking with its deliveries in one call; the plain read is not declared.
+        assert!(matches!(query.get_booking(&reference).await, Err(StoreError::Unavailable(m)) if m.contains("GetBooking")));
         assert!(matches!(query.due_bookings(DateTime::UNIX_EPOCH, 1).await, Err(StoreError::Unavailable(m)) if m.contains("DueBookings")));
         assert!(query.begin_idempotent("k", "h", "o", DateTime::UNIX_EPOCH, Duration::seconds(1)).await.is_err());
         assert!(query.abandon_idempotent("k", "o").await.is_err());

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use booking_domain::{Booking, BookingRef, GuestId, InventoryEffect, NightCount, RoomTypeId};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use crate::{BookingEvent, DeliveryLog};
+use crate::{BookingEvent, ChannelDelivery, DeliveryLog};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -104,6 +104,7 @@ pub enum HoldClaimed {
 pub enum StoreCall {
     NightCounts,
     GetBooking,
+    BookingWithDeliveries,
     BookingsForGuest,
     DueBookings,
     PlaceHold,
@@ -119,9 +120,10 @@ pub enum StoreCall {
 }
 
 impl StoreCall {
-    pub const ALL: [StoreCall; 14] = [
+    pub const ALL: [StoreCall; 15] = [
         Self::NightCounts,
         Self::GetBooking,
+        Self::BookingWithDeliveries,
         Self::BookingsForGuest,
         Self::DueBookings,
         Self::PlaceHold,
@@ -140,7 +142,13 @@ impl StoreCall {
     pub fn is_read(self) -> bool {
         matches!(
             self,
-            Self::NightCounts | Self::GetBooking | Self::BookingsForGuest | Self::DueBookings | Self::Deliveries | Self::IsUndeliverable
+            Self::NightCounts
+                | Self::GetBooking
+                | Self::BookingWithDeliveries
+                | Self::BookingsForGuest
+                | Self::DueBookings
+                | Self::Deliveries
+                | Self::IsUndeliverable
         )
     }
 }
@@ -153,6 +161,10 @@ pub trait BookingReader: Send + Sync {
     async fn night_counts(&self, room_type: &RoomTypeId, nights: &[NaiveDate], capacity: u32) -> Result<Vec<NightCount>, StoreError>;
 
     async fn get_booking(&self, reference: &BookingRef) -> Result<Option<Booking>, StoreError>;
+
+    /// The booking and its channels' message states ([`DeliveryLog::deliveries`]) in one read, as the guest's
+    /// booking page shows them: on DynamoDB they share the booking's partition, so one `Query` returns both.
+    async fn booking_with_deliveries(&self, reference: &BookingRef) -> Result<Option<(Booking, Vec<ChannelDelivery>)>, StoreError>;
 
     /// The guest's bookings, by check-in date.
     async fn bookings_for_guest(&self, guest: &GuestId) -> Result<Vec<Booking>, StoreError>;

@@ -54,6 +54,7 @@ where
     case!(a_completion_rides_with_its_transition_unless_the_claim_was_taken_over);
     case!(counters_match_bookings_after_a_sequence);
     case!(a_channel_shows_its_latest_message_and_reports_on_it);
+    case!(a_booking_reads_back_with_its_own_deliveries_in_one_call);
     case!(undeliverable_addresses_are_remembered_case_insensitively);
 }
 
@@ -585,6 +586,33 @@ async fn counters_match_bookings_after_a_sequence(store: StoreRef) {
 
 fn delivery(channel: GuestChannel, event_id: &str, state: DeliveryState, minute: i64) -> ChannelDelivery {
     ChannelDelivery { channel, event_id: event_id.to_owned(), state, at: t0() + Duration::minutes(minute) }
+}
+
+async fn a_booking_reads_back_with_its_own_deliveries_in_one_call(store: StoreRef) {
+    use DeliveryUpdate::Message;
+    use GuestChannel::{Email, Sms};
+    let booking = held(140, "g1", "classic-double", "2030-08-01", "2030-08-03", 1);
+    let neighbour = held(141, "g2", "classic-double", "2030-08-01", "2030-08-03", 1);
+    assert_eq!(store.booking_with_deliveries(booking.reference()).await.unwrap(), None, "no booking yet");
+    store.place_hold(&booking, 10).await.unwrap();
+    store.place_hold(&neighbour, 10).await.unwrap();
+    assert_eq!(store.booking_with_deliveries(booking.reference()).await.unwrap(), Some((booking.clone(), vec![])));
+    // Recorded SMS first: the answer still lists email before SMS, as `deliveries` does.
+    let event = format!("{}#v2", booking.reference());
+    let sms = delivery(Sms, &event, DeliveryState::Sent, 1);
+    store.record_delivery(booking.reference(), &sms, Message).await.unwrap();
+    let email = delivery(Email, &event, DeliveryState::Sent, 2);
+    store.record_delivery(booking.reference(), &email, Message).await.unwrap();
+    let other = delivery(Email, &format!("{}#v2", neighbour.reference()), DeliveryState::Sent, 3);
+    store.record_delivery(neighbour.reference(), &other, Message).await.unwrap();
+    // A re-send counted on the booking is not a delivery.
+    let resend = BookingEvent::resend(booking.reference(), booking.quote().total, t0());
+    store.queue_resend(Resend { event: &resend, day: d("2030-01-01"), daily_limit: 3 }).await.unwrap();
+    let (read, deliveries) = store.booking_with_deliveries(booking.reference()).await.unwrap().unwrap();
+    assert_eq!(read, booking);
+    assert_eq!(deliveries, vec![email, sms]);
+    assert_eq!(deliveries, store.deliveries(booking.reference()).await.unwrap(), "the same as the two calls it replaces");
+    assert_eq!(store.booking_with_deliveries(neighbour.reference()).await.unwrap(), Some((neighbour, vec![other])));
 }
 
 async fn a_channel_shows_its_latest_message_and_reports_on_it(store: StoreRef) {

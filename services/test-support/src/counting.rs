@@ -98,6 +98,11 @@ impl BookingReader for CountingStore {
         self.inner.get_booking(reference).await
     }
 
+    async fn booking_with_deliveries(&self, reference: &BookingRef) -> Result<Option<(Booking, Vec<ChannelDelivery>)>, StoreError> {
+        self.tally.store(StoreCall::BookingWithDeliveries);
+        self.inner.booking_with_deliveries(reference).await
+    }
+
     async fn bookings_for_guest(&self, guest: &GuestId) -> Result<Vec<Booking>, StoreError> {
         self.tally.store(StoreCall::BookingsForGuest);
         self.inner.bookings_for_guest(guest).await

@@ -105,6 +105,10 @@ impl BookingReader for FaultyStore {
         guarded!(self, self.inner.get_booking(reference))
     }
 
+    async fn booking_with_deliveries(&self, reference: &BookingRef) -> Result<Option<(Booking, Vec<ChannelDelivery>)>, StoreError> {
+        guarded!(self, self.inner.booking_with_deliveries(reference))
+    }
+
     async fn bookings_for_guest(&self, guest: &GuestId) -> Result<Vec<Booking>, StoreError> {
         guarded!(self, self.inner.bookings_for_guest(guest))
     }

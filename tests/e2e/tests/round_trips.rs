@@ -19,8 +19,9 @@ const BUDGETS: [(Step, usize, usize, usize); 6] = [
     (Step::Confirmation, 6, 2, 6),
     // The capture's own webhook: event claim, two booking reads, event completion; Stripe retrieve.
     (Step::AfterCapture, 4, 1, 4),
-    // The booking and its message states (one GetItem per channel on DynamoDB).
-    (Step::Read, 2, 0, 3),
+    // The booking and its message states in one read (one Query of the booking's partition on DynamoDB). Issue
+    // 15's goal.
+    (Step::Read, 1, 0, 1),
     // The confirmation's three messages: the booking; per message a claim and a completion; the email's
     // undeliverable check; a delivery record per guest channel.
     (Step::Notify, 10, 0, 10),
