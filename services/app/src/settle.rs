@@ -12,11 +12,11 @@ use booking_domain::{
     Action, Booking, BookingRef, BookingState, CancellationReason, InventoryEffect, Money, ProviderStatus, Settlement, Step, Trigger,
     next_step,
 };
-use booking_ports::{EventKind, PaymentError, PaymentIntent};
+use booking_ports::{EventKind, IdempotencyCompletion, PaymentError, PaymentIntent};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
-use crate::changes::{save, transition};
+use crate::changes::{save, save_completing, transition};
 use crate::{AppError, SettlePorts};
 
 /// More rounds than any booking needs (the longest path is confirm, capture, settle, or reinstate, void, settle);
@@ -62,19 +62,58 @@ pub struct Reconciliation {
 /// Brings `reference`'s money in line with its state. Errors only when the store cannot even record that a
 /// retry is due; provider trouble is absorbed into a scheduled retry.
 pub async fn reconcile(svc: &SettlePorts, reference: &BookingRef, trigger: Trigger) -> Result<Reconciliation, AppError> {
-    let done = reconcile_rounds(svc, reference, trigger).await?;
-    crate::metrics::reconciled(reference, &done.effects, done.state, trigger);
-    Ok(done)
+    let booking = svc.bookings.get_booking(reference).await?.ok_or(AppError::NotFound)?;
+    Ok(reconcile_loaded(svc, booking, trigger, None).await?.0)
 }
 
-async fn reconcile_rounds(svc: &SettlePorts, reference: &BookingRef, trigger: Trigger) -> Result<Reconciliation, AppError> {
-    let mut booking = svc.bookings.get_booking(reference).await?.ok_or(AppError::NotFound)?;
+/// An idempotency claim its owner wants completed in the write that settles the booking, if the reconciliation
+/// ends with one: one store round trip fewer for a webhook that settles its booking. `result` turns the finished
+/// reconciliation into what the claim's caller will answer, exactly as it would record it on its own.
+pub(crate) struct Finish<'a> {
+    pub key: &'a str,
+    pub owner: &'a str,
+    pub ttl: Duration,
+    pub result: &'a (dyn Fn(&Reconciliation) -> Result<serde_json::Value, AppError> + Sync),
+}
+
+/// Whether the claim of a [`Finish`] was completed (or taken over by another owner, who completes it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Finished {
+    InTheSettlingWrite,
+    NotYet,
+}
+
+/// [`reconcile`] from a booking the caller has just read (a webhook checks the intent is the booking's first):
+/// one store round trip fewer. It must be a consistent read of the booking table made just before, as
+/// `reconcile`'s own would be: a round may move money on what the booking says before anything is written. The
+/// sweeper's copies come from an index, which DynamoDB serves eventually consistent, so it reads afresh.
+pub(crate) async fn reconcile_loaded(
+    svc: &SettlePorts,
+    booking: Booking,
+    trigger: Trigger,
+    finish: Option<&Finish<'_>>,
+) -> Result<(Reconciliation, Finished), AppError> {
+    let reference = booking.reference().clone();
+    let (done, finished) = reconcile_rounds(svc, &reference, booking, trigger, finish).await?;
+    crate::metrics::reconciled(&reference, &done.effects, done.state, trigger);
+    Ok((done, finished))
+}
+
+async fn reconcile_rounds(
+    svc: &SettlePorts,
+    reference: &BookingRef,
+    mut booking: Booking,
+    trigger: Trigger,
+    finish: Option<&Finish<'_>>,
+) -> Result<(Reconciliation, Finished), AppError> {
+    let not_yet = |done: Reconciliation| (done, Finished::NotYet);
     let mut effects = Vec::new();
     // The provider's view, reused while only our side changes (a transition does not move money).
     let mut intent = None;
     for _ in 0..MAX_ROUNDS {
-        match round(svc, &booking, intent.take(), trigger).await {
-            Ok(Round::Done) => return Ok(done(booking, effects, false)),
+        let settling = Settling { effects: &effects, finish };
+        match round(svc, &booking, intent.take(), trigger, settling).await {
+            Ok(Round::Done) => return Ok(not_yet(done(booking, effects, false))),
             Ok(Round::Changed { booking: next, effect, intent: seen }) => {
                 effects.push(effect);
                 booking = next;
@@ -84,13 +123,13 @@ async fn reconcile_rounds(svc: &SettlePorts, reference: &BookingRef, trigger: Tr
                 effects.extend(effect);
                 intent = seen;
             }
-            Ok(Round::Settled(settled)) => {
+            Ok(Round::Settled(settled, finished)) => {
                 effects.push(Effect::Settled);
-                return Ok(done(settled, effects, false));
+                return Ok((done(settled, effects, false), finished));
             }
-            Ok(Round::ChangedAndSettled { booking: settled, effect }) => {
+            Ok(Round::ChangedAndSettled { booking: settled, effect, finished }) => {
                 effects.extend([effect, Effect::Settled]);
-                return Ok(done(settled, effects, false));
+                return Ok((done(settled, effects, false), finished));
             }
             Ok(Round::ChangedThenTrouble { booking: next, effect }) => {
                 effects.push(effect);
@@ -99,14 +138,14 @@ async fn reconcile_rounds(svc: &SettlePorts, reference: &BookingRef, trigger: Tr
                     booking = next;
                     effects.push(Effect::RetryScheduled);
                 }
-                return Ok(done(booking, effects, true));
+                return Ok(not_yet(done(booking, effects, true)));
             }
             Ok(Round::Later(delay)) => {
                 if let Some(next) = schedule_retry(svc, &booking, delay).await? {
                     booking = next;
                     effects.push(Effect::RetryScheduled);
                 }
-                return Ok(done(booking, effects, delay.is_none()));
+                return Ok(not_yet(done(booking, effects, delay.is_none())));
             }
             // Someone else changed the booking meanwhile (a webhook, the guest, the schedule): look again.
             Err(AppError::Conflict) => booking = svc.bookings.get_booking(reference).await?.ok_or(AppError::NotFound)?,
@@ -118,7 +157,49 @@ async fn reconcile_rounds(svc: &SettlePorts, reference: &BookingRef, trigger: Tr
         booking = next;
         effects.push(Effect::RetryScheduled);
     }
-    Ok(done(booking, effects, false))
+    Ok(not_yet(done(booking, effects, false)))
+}
+
+/// What a round needs to complete a [`Finish`] in a settling write: the effects of the rounds before it.
+#[derive(Clone, Copy)]
+struct Settling<'a> {
+    effects: &'a [Effect],
+    finish: Option<&'a Finish<'a>>,
+}
+
+impl Settling<'_> {
+    /// The completion to write with `settled`, reached after `effect` (if this round changed the booking too):
+    /// the result is the reconciliation `reconcile_rounds` will return from here.
+    fn completion(
+        &self,
+        settled: &Booking,
+        effect: Option<Effect>,
+    ) -> Result<Option<(String, String, serde_json::Value, Duration)>, AppError> {
+        let Some(finish) = self.finish else { return Ok(None) };
+        let mut effects = self.effects.to_vec();
+        effects.extend(effect);
+        effects.push(Effect::Settled);
+        let value = (finish.result)(&done(settled.clone(), effects, false))?;
+        Ok(Some((finish.key.to_owned(), finish.owner.to_owned(), value, finish.ttl)))
+    }
+}
+
+/// Stores a settling change, completing the finish's claim in the same write when there is one.
+async fn save_settling(
+    svc: &SettlePorts,
+    previous: &Booking,
+    next: &Booking,
+    effect: InventoryEffect,
+    event: Option<EventKind>,
+    completion: Option<(String, String, serde_json::Value, Duration)>,
+) -> Result<Finished, AppError> {
+    let Some((key, owner, result, ttl)) = completion else {
+        save(svc, previous, next, effect, event).await?;
+        return Ok(Finished::NotYet);
+    };
+    let completion = IdempotencyCompletion { key: &key, owner: &owner, result: &result, now: svc.clock.now(), ttl };
+    save_completing(svc, previous, next, effect, event, Some(completion)).await?;
+    Ok(Finished::InTheSettlingWrite)
 }
 
 fn done(booking: Booking, effects: Vec<Effect>, provider_unavailable: bool) -> Reconciliation {
@@ -140,16 +221,22 @@ enum Round {
     /// when the call returned one.
     Moved { effect: Option<Effect>, intent: Option<PaymentIntent> },
     /// The provider holds exactly what the booking keeps, and the booking says so.
-    Settled(Booking),
+    Settled(Booking, Finished),
     /// Our side changed to a state the provider already matches: settled in the same write.
-    ChangedAndSettled { booking: Booking, effect: Effect },
+    ChangedAndSettled { booking: Booking, effect: Effect, finished: Finished },
     /// Our side changed, then the provider failed: stop and retry later.
     ChangedThenTrouble { booking: Booking, effect: Effect },
     /// Try again after this delay (`None`: the usual backoff).
     Later(Option<Duration>),
 }
 
-async fn round(svc: &SettlePorts, booking: &Booking, known: Option<PaymentIntent>, trigger: Trigger) -> Result<Round, AppError> {
+async fn round(
+    svc: &SettlePorts,
+    booking: &Booking,
+    known: Option<PaymentIntent>,
+    trigger: Trigger,
+    settling: Settling<'_>,
+) -> Result<Round, AppError> {
     let now = svc.clock.now();
     let Some(payment) = booking.payment() else {
         // No payment was ever opened: only the clock or the guest can end a hold.
@@ -177,29 +264,26 @@ async fn round(svc: &SettlePorts, booking: &Booking, known: Option<PaymentIntent
         },
     };
     let reference = booking.reference();
-    let changed = |(booking, settled): (Booking, bool), effect: Effect| {
-        if settled {
-            Round::ChangedAndSettled { booking, effect }
-        } else {
-            Round::Changed { booking, effect, intent: Some(intent.clone()) }
-        }
+    let changed = |(booking, finished): (Booking, Option<Finished>), effect: Effect| match finished {
+        Some(finished) => Round::ChangedAndSettled { booking, effect, finished },
+        None => Round::Changed { booking, effect, intent: Some(intent.clone()) },
     };
-    let change = |action: Action| change(svc, booking, action, &intent, trigger);
+    let change = |action: Action, effect: Effect| change(svc, booking, action, effect, &intent, trigger, settling);
     match next_step(booking, &intent.snapshot(), now, trigger) {
         Step::Nothing => Ok(Round::Done),
         Step::Wait => Ok(Round::Later(Some(FIRST_RETRY))),
-        Step::Confirm => Ok(changed(change(Action::Confirm).await?, Effect::Confirmed)),
-        Step::Expire => Ok(changed(change(Action::Expire).await?, Effect::Expired)),
-        Step::Release => Ok(changed(change(Action::Release).await?, Effect::Released)),
+        Step::Confirm => Ok(changed(change(Action::Confirm, Effect::Confirmed).await?, Effect::Confirmed)),
+        Step::Expire => Ok(changed(change(Action::Expire, Effect::Expired).await?, Effect::Expired)),
+        Step::Release => Ok(changed(change(Action::Release, Effect::Released).await?, Effect::Released)),
         Step::CancelUnpaid => {
             tracing::warn!(%reference, "confirmed booking without a payment; cancelling it");
-            Ok(changed(change(Action::Cancel).await?, Effect::CancelledUnpaid))
+            Ok(changed(change(Action::Cancel, Effect::CancelledUnpaid).await?, Effect::CancelledUnpaid))
         }
-        Step::Reinstate => match change(Action::Reinstate).await {
+        Step::Reinstate => match change(Action::Reinstate, Effect::Reinstated).await {
             Ok(next) => Ok(changed(next, Effect::Reinstated)),
             Err(AppError::SoldOut { .. }) => {
                 tracing::info!(%reference, "late payment for rooms sold meanwhile; cancelling");
-                Ok(changed(change(Action::Void).await?, Effect::CancelledSoldOut))
+                Ok(changed(change(Action::Void, Effect::CancelledSoldOut).await?, Effect::CancelledSoldOut))
             }
             Err(e) => Err(e),
         },
@@ -238,34 +322,40 @@ async fn round(svc: &SettlePorts, booking: &Booking, known: Option<PaymentIntent
                 Settlement::Settled { .. } => None,
                 _ => settled_event(&settled, charged, refunded),
             };
-            save(svc, booking, &settled, InventoryEffect::None, event).await?;
-            Ok(Round::Settled(settled))
+            let finished =
+                save_settling(svc, booking, &settled, InventoryEffect::None, event, settling.completion(&settled, None)?).await?;
+            Ok(Round::Settled(settled, finished))
         }
     }
 }
 
 /// Applies `action`; when the provider already holds what the new state keeps (a hold whose intent is closed
 /// expiring, say), the booking is recorded settled in the same write, so it is never seen owing nothing "pending".
-/// Returns the stored booking and whether it is settled now.
+/// Returns the stored booking and, when it is settled now, what became of the finish's claim.
 async fn change(
     svc: &SettlePorts,
     booking: &Booking,
     action: Action,
+    reported: Effect,
     intent: &PaymentIntent,
     trigger: Trigger,
-) -> Result<(Booking, bool), AppError> {
+    settling: Settling<'_>,
+) -> Result<(Booking, Option<Finished>), AppError> {
     let now = svc.clock.now();
     let (next, effect) = booking.apply(action, now)?;
-    let (next, event, settled) = match next_step(&next, &intent.snapshot(), now, trigger) {
+    match next_step(&next, &intent.snapshot(), now, trigger) {
         Step::Settle { charged, refunded } => {
             let settled = next.settled(charged, refunded, now);
             let event = settled_event(&settled, charged, refunded);
-            (settled, event, true)
+            let completion = settling.completion(&settled, Some(reported))?;
+            let finished = save_settling(svc, booking, &settled, effect, event, completion).await?;
+            Ok((settled, Some(finished)))
         }
-        _ => (next, None, false),
-    };
-    save(svc, booking, &next, effect, event).await?;
-    Ok((next, settled))
+        _ => {
+            save(svc, booking, &next, effect, None).await?;
+            Ok((next, None))
+        }
+    }
 }
 
 /// Closes the intent without taking money. If the provider cannot be reached and the hold is over anyway (ran

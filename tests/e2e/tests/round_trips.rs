@@ -14,11 +14,11 @@ const BUDGETS: [(Step, usize, usize, usize); 6] = [
     // The hold transaction carrying the idempotency claim, the payment write carrying its completion; one
     // PaymentIntent. Issue 15's goal.
     (Step::Hold, 2, 1, 2),
-    // Event claim, booking read (twice: the webhook check, then the reconciliation), confirm + settle
-    // transactions, event completion; Stripe retrieve + capture.
-    (Step::Confirmation, 6, 2, 6),
-    // The capture's own webhook: event claim, two booking reads, event completion; Stripe retrieve.
-    (Step::AfterCapture, 4, 1, 4),
+    // Event claim, booking read (the webhook's check, handed on to the reconciliation), the confirm transaction,
+    // the settle transaction carrying the event's completion; Stripe retrieve + capture.
+    (Step::Confirmation, 4, 2, 4),
+    // The capture's own webhook: event claim, booking read, event completion; Stripe retrieve.
+    (Step::AfterCapture, 3, 1, 3),
     // The booking and its message states in one read (one Query of the booking's partition on DynamoDB). Issue
     // 15's goal.
     (Step::Read, 1, 0, 1),
