@@ -18,8 +18,10 @@
 //! (NEW_IMAGE) carries outbox inserts to `notify`.
 //!
 //! Every change is one `TransactWriteItems`: the booking's conditional update (`version = :old`), one counter
-//! update per night (`taken <= capacity - rooms` to take, `taken >= rooms` to release) and the outbox put. A
-//! cancelled transaction is read item by item to say which night sold out.
+//! update per night (`taken <= capacity - rooms` to take, `taken >= rooms` to release) and the outbox put; a hold
+//! can carry its request's idempotency claim and a change a claim's completion, as one more item. A cancelled
+//! transaction is read item by item to say which night sold out, or that the key was taken. The booking's delivery
+//! states share its partition, so the booking page is one `Query`.
 
 use std::collections::HashMap;
 
