@@ -46,11 +46,11 @@ pub async fn record_payment_event(ports: &MoneyPorts, event: PaymentEvent) -> Re
     let finish = Finish { key: &key, owner: &owner, ttl: Retention::Webhook.duration(), result: &result };
     match apply(&ports.settle, &event, &finish).await {
         Ok((outcome, finished)) => {
-            if finished == Finished::NotYet {
-                if let Err(e) = records.complete_idempotent(&key, &owner, &stored(&outcome)?, ports.settle.clock.now(), finish.ttl).await {
-                    // The reconciliation is done and itself idempotent; a redelivery after the lease repeats it safely.
-                    tracing::warn!(error = %e, "could not record idempotent result");
-                }
+            if finished == Finished::NotYet
+                && let Err(e) = records.complete_idempotent(&key, &owner, &stored(&outcome)?, ports.settle.clock.now(), finish.ttl).await
+            {
+                // The reconciliation is done and itself idempotent; a redelivery after the lease repeats it safely.
+                tracing::warn!(error = %e, "could not record idempotent result");
             }
             crate::metrics::payment_event(&event);
             Ok(outcome)
