@@ -65,6 +65,9 @@ pub struct StackConfig {
     /// In AWS mode, where the metric stream is forwarded with PutMetricData; `None` is `aws_endpoint`. (moto
     /// 5.2.5 does not speak the CloudWatch SDK's protocol, so tests put a protocol bridge here.)
     pub cloudwatch_endpoint: Option<String>,
+    /// Whether the metric stream is forwarded at all in AWS mode (default yes). The soak turns it off: against
+    /// moto alone every PutMetricData fails, and each failure still costs moto's one thread.
+    pub forward_metrics: bool,
 }
 
 impl StackConfig {
@@ -81,6 +84,7 @@ impl StackConfig {
             demo_user: DemoUser { email: "guest@example.com".into(), password: "demo-password".into(), name: "Demo Guest".into() },
             aws_endpoint: None,
             cloudwatch_endpoint: None,
+            forward_metrics: true,
         })
     }
 }
@@ -434,6 +438,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         .cloudwatch_endpoint
         .as_ref()
         .or(config.aws_endpoint.as_ref())
+        .filter(|_| config.forward_metrics)
         .map(|endpoint| Arc::new(metrics_forward::Forwarder::new(endpoint, config.data_dir.join(METRICS_FILE))));
     if let Some(forwarder) = &forwarder {
         tasks.push(metrics_forward::spawn(forwarder.clone(), config.dispatch_every, stop_rx));

@@ -192,6 +192,12 @@ struct Counters {
 
 struct Ctx {
     http: reqwest::Client,
+    /// For the dev outbox page only. On the AWS adapters it reads moto's whole state (`/moto-api/data.json`), and
+    /// moto keeps every model instance it ever made (each DynamoDB write makes a new item): after a 200-guest run
+    /// one dump outlasted the 30 s every product request gets (three "no answer while up" on `outbox`, every
+    /// booking and money invariant held). An emulator's cost, not the product's: this read gets 5 minutes, and a
+    /// slow one is reported.
+    dump_http: reqwest::Client,
     base: String,
     sup: Supervisor,
     counters: Counters,
@@ -554,8 +560,14 @@ pub async fn run(config: SoakConfig) -> Result<Report, String> {
                 .await;
         accounts.push(Account { email, token: Mutex::new(crate::id_token(tokens)) });
     }
+    let dump_http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(300))
+        .build()
+        .map_err(|e| e.to_string())?;
     let ctx = Arc::new(Ctx {
         http,
+        dump_http,
         base,
         sup,
         counters: Counters::default(),
@@ -622,7 +634,11 @@ async fn settled_outbox(ctx: &Ctx) -> Vec<Value> {
     let mut quiet = 0;
     loop {
         tokio::time::sleep(Duration::from_millis(1000)).await;
-        let (_, all) = ctx.send("outbox", || ctx.http.get(&url)).await;
+        let started = Instant::now();
+        let (_, all) = ctx.send("outbox", || ctx.dump_http.get(&url)).await;
+        if started.elapsed() > Duration::from_secs(10) {
+            eprintln!("soak: the dev outbox page took {:.0?} (moto's state dump)", started.elapsed());
+        }
         let all = all.as_array().cloned().unwrap_or_default();
         quiet = if last == Some(all.len()) { quiet + 1 } else { 0 };
         if quiet >= QUIET_POLLS {
