@@ -168,19 +168,15 @@ struct Settling<'a> {
 }
 
 impl Settling<'_> {
-    /// The completion to write with `settled`, reached after `effect` (if this round changed the booking too):
-    /// the result is the reconciliation `reconcile_rounds` will return from here.
-    fn completion(
-        &self,
-        settled: &Booking,
-        effect: Option<Effect>,
-    ) -> Result<Option<(String, String, serde_json::Value, Duration)>, AppError> {
+    /// The claim to complete with `settled`, reached after `effect` (if this round changed the booking too), and
+    /// its result: the reconciliation `reconcile_rounds` will return from here.
+    fn completion(&self, settled: &Booking, effect: Option<Effect>) -> Result<Option<(&Finish<'_>, serde_json::Value)>, AppError> {
         let Some(finish) = self.finish else { return Ok(None) };
         let mut effects = self.effects.to_vec();
         effects.extend(effect);
         effects.push(Effect::Settled);
         let value = (finish.result)(&done(settled.clone(), effects, false))?;
-        Ok(Some((finish.key.to_owned(), finish.owner.to_owned(), value, finish.ttl)))
+        Ok(Some((finish, value)))
     }
 }
 
@@ -191,13 +187,13 @@ async fn save_settling(
     next: &Booking,
     effect: InventoryEffect,
     event: Option<EventKind>,
-    completion: Option<(String, String, serde_json::Value, Duration)>,
+    completion: Option<(&Finish<'_>, serde_json::Value)>,
 ) -> Result<Finished, AppError> {
-    let Some((key, owner, result, ttl)) = completion else {
+    let Some((finish, result)) = completion else {
         save(svc, previous, next, effect, event).await?;
         return Ok(Finished::NotYet);
     };
-    let completion = IdempotencyCompletion { key: &key, owner: &owner, result: &result, now: svc.clock.now(), ttl };
+    let completion = IdempotencyCompletion { key: finish.key, owner: finish.owner, result: &result, now: svc.clock.now(), ttl: finish.ttl };
     save_completing(svc, previous, next, effect, event, Some(completion)).await?;
     Ok(Finished::InTheSettlingWrite)
 }

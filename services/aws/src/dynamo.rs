@@ -28,6 +28,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
 use booking_domain::{Booking, BookingRef, GuestId, InventoryEffect, NightCount, RoomTypeId};
@@ -149,6 +150,10 @@ fn num_attr(item: &Item, name: &str) -> Result<i64, StoreError> {
 }
 
 fn booking_of(item: &Item) -> Result<Booking, StoreError> {
+    serde_json::from_str(str_attr(item, "payload")?).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn delivery_of(item: &Item) -> Result<ChannelDelivery, StoreError> {
     serde_json::from_str(str_attr(item, "payload")?).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
@@ -351,6 +356,20 @@ impl DynamoStore {
         Ok(items)
     }
 
+    /// Every item `query` matches, page after page (DynamoDB stops a page at 1 MB).
+    async fn query_all(&self, query: QueryFluentBuilder) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = query.clone().set_exclusive_start_key(start).send().await.map_err(unavailable)?;
+            items.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
     async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
         let out =
             self.client.get_item().table_name(&self.table).set_key(Some(key)).consistent_read(true).send().await.map_err(unavailable)?;
@@ -418,34 +437,21 @@ impl BookingReader for DynamoStore {
     }
 
     async fn booking_with_deliveries(&self, reference: &BookingRef) -> Result<Option<(Booking, Vec<ChannelDelivery>)>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(format!("BOOKING#{reference}")))
+            .consistent_read(true);
         let mut booking = None;
         let mut by_channel = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(format!("BOOKING#{reference}")))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in page.items() {
-                let sk = str_attr(item, "sk")?;
-                if sk == "BOOKING" {
-                    booking = Some(booking_of(item)?);
-                } else if let Some(channel) = sk.strip_prefix("DELIVERY#") {
-                    let delivery: ChannelDelivery =
-                        serde_json::from_str(str_attr(item, "payload")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    by_channel.push((GuestChannel::ALL.iter().position(|c| c.as_str() == channel), delivery));
-                }
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
+        for item in self.query_all(query).await? {
+            let sk = str_attr(&item, "sk")?;
+            if sk == "BOOKING" {
+                booking = Some(booking_of(&item)?);
+            } else if let Some(channel) = sk.strip_prefix("DELIVERY#") {
+                by_channel.push((GuestChannel::ALL.iter().position(|c| c.as_str() == channel), delivery_of(&item)?));
             }
         }
         // In `GuestChannel::ALL`'s order, as `deliveries` answers.
@@ -454,28 +460,14 @@ impl BookingReader for DynamoStore {
     }
 
     async fn bookings_for_guest(&self, guest: &GuestId) -> Result<Vec<Booking>, StoreError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(BY_GUEST)
-                .key_condition_expression("gsi1pk = :guest")
-                .expression_attribute_values(":guest", s(format!("GUEST#{}", guest.as_str())))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in page.items() {
-                out.push(booking_of(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_GUEST)
+            .key_condition_expression("gsi1pk = :guest")
+            .expression_attribute_values(":guest", s(format!("GUEST#{}", guest.as_str())));
+        self.query_all(query).await?.iter().map(booking_of).collect()
     }
 
     async fn due_bookings(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError> {
@@ -730,7 +722,7 @@ impl DeliveryLog for DynamoStore {
         let mut out = Vec::new();
         for channel in GuestChannel::ALL {
             if let Some(item) = self.get(delivery_key(reference, channel)).await? {
-                out.push(serde_json::from_str(str_attr(&item, "payload")?).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+                out.push(delivery_of(&item)?);
             }
         }
         Ok(out)

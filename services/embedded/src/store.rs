@@ -9,7 +9,7 @@ use booking_ports::{
     IdempotencyClaim, IdempotencyCompletion, IdempotencyStore, OutboxFeed, Resend, ResendQueued, StoreError, Transition, address_key,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction};
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 /// reference -> Booking (JSON)
@@ -206,14 +206,7 @@ impl BookingReader for EmbeddedStore {
                 return Ok(None);
             };
             let booking: Booking = from_json(bytes.value())?;
-            let table = txn.open_table(DELIVERIES).map_err(unavailable)?;
-            let mut deliveries = Vec::new();
-            for channel in GuestChannel::ALL {
-                if let Some(bytes) = table.get(delivery_key(&reference, channel).as_str()).map_err(unavailable)? {
-                    deliveries.push(from_json(bytes.value())?);
-                }
-            }
-            Ok(Some((booking, deliveries)))
+            Ok(Some((booking, deliveries_in(&txn, &reference)?)))
         })
         .await
     }
@@ -537,6 +530,18 @@ fn delivery_key(reference: &BookingRef, channel: GuestChannel) -> String {
     format!("{reference}|{}", channel.as_str())
 }
 
+/// The booking's channels that have a record, in `GuestChannel::ALL`'s order (email before SMS).
+fn deliveries_in(txn: &ReadTransaction, reference: &BookingRef) -> Result<Vec<ChannelDelivery>, StoreError> {
+    let table = txn.open_table(DELIVERIES).map_err(unavailable)?;
+    let mut out = Vec::new();
+    for channel in GuestChannel::ALL {
+        if let Some(bytes) = table.get(delivery_key(reference, channel).as_str()).map_err(unavailable)? {
+            out.push(from_json(bytes.value())?);
+        }
+    }
+    Ok(out)
+}
+
 #[async_trait]
 impl DeliveryLog for EmbeddedStore {
     async fn record_delivery(&self, reference: &BookingRef, delivery: &ChannelDelivery, update: DeliveryUpdate) -> Result<(), StoreError> {
@@ -563,14 +568,7 @@ impl DeliveryLog for EmbeddedStore {
         let reference = reference.clone();
         self.blocking(move |db| {
             let txn = db.begin_read().map_err(unavailable)?;
-            let table = txn.open_table(DELIVERIES).map_err(unavailable)?;
-            let mut out = Vec::new();
-            for channel in GuestChannel::ALL {
-                if let Some(bytes) = table.get(delivery_key(&reference, channel).as_str()).map_err(unavailable)? {
-                    out.push(from_json(bytes.value())?);
-                }
-            }
-            Ok(out)
+            deliveries_in(&txn, &reference)
         })
         .await
     }
